@@ -1,0 +1,5 @@
+"""`python -m reclaim` runs the CLI."""
+
+from reclaim.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Matching: indexes per signal type, answering "which reference values are within this distance?"."""

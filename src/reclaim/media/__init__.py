@@ -1,0 +1,1 @@
+"""Safe decoding of untrusted media: every limit is checked before the work it protects."""

@@ -1,0 +1,1 @@
+"""Review: the match queue and reviewers' decisions."""

@@ -1,0 +1,1 @@
+"""Sources: where observations of media come from (folders, Telegram exports, live monitors)."""

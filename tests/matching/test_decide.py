@@ -1,0 +1,39 @@
+"""The decision rule: bank thresholds, one match per entry (most certain method), quality, negative banks."""
+
+from __future__ import annotations
+
+from reclaim.matching.decide import BankRule, Candidate, decide
+
+BANKS = {
+    1: BankRule(1, "her-photos", "protected", {"pdq": 20}),
+    2: BankRule(2, "known", "known", {}),
+    3: BankRule(3, "benign", "negative", {}),
+}
+DEFAULTS = {"pdq": 31.0, "md5": 0.0, "sha256": 0.0}
+
+
+def test_bank_threshold_overrides_default() -> None:
+    d = decide([Candidate(1, 10, "pdq", 25), Candidate(2, 20, "pdq", 25)], BANKS, DEFAULTS, 100)
+    assert [c.entry_id for c in d.matches] == [20]
+
+
+def test_one_match_per_entry_exact_method_wins() -> None:
+    cands = [Candidate(2, 20, "pdq", 0), Candidate(2, 20, "md5", 0), Candidate(2, 20, "sha256", 0)]
+    d = decide(cands, BANKS, DEFAULTS, 100)
+    assert [(c.entry_id, c.method) for c in d.matches] == [(20, "sha256")]
+
+
+def test_low_quality_never_matches_on_pdq_alone() -> None:
+    d = decide([Candidate(2, 20, "pdq", 3), Candidate(2, 21, "md5", 0)], BANKS, DEFAULTS, 30)
+    assert [(c.entry_id, c.method) for c in d.matches] == [(21, "md5")]
+
+
+def test_negative_bank_suppresses_everything_else() -> None:
+    d = decide([Candidate(2, 20, "pdq", 5), Candidate(3, 30, "pdq", 8)], BANKS, DEFAULTS, 100)
+    assert d.matches == []
+    assert [c.entry_id for c in d.suppressed] == [20]
+    assert [c.entry_id for c in d.negative_hits] == [30]
+
+
+def test_candidates_of_disabled_or_unknown_banks_are_ignored() -> None:
+    assert decide([Candidate(99, 1, "pdq", 0)], BANKS, DEFAULTS, 100).matches == []
