@@ -18,8 +18,7 @@ test: setup
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt scripts/setup-system.sh
-	scripts/setup-system.sh
+$(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then python=$$(scripts/find-python.sh) && "$$python" -m venv $(VENV); fi
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
