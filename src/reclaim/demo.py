@@ -154,5 +154,5 @@ def _print_truth(
     if missed:
         stdout.print(
             "Missed (PDQ alone cannot see these; robust copy detection is the next step): "
-            + ", ".join(f"{p.path} [{p.edit}]" for p in missed)
+            + ", ".join(f"{p.path} ({p.edit})" for p in missed)
         )

@@ -42,8 +42,9 @@ def test_large_jpeg_is_draft_decoded_but_reports_full_size() -> None:
     img = synthetic.generated(2, (2400, 1600))
     decoded = decode_image(synthetic.jpeg_bytes(img), Limits())
     assert (decoded.width, decoded.height) == (2400, 1600)
-    assert min(decoded.image.size) >= 512
-    assert decoded.image.width < 2400
+    assert decoded.scale == 4
+    assert decoded.image.size == (600, 400)
+    assert min(decoded.image.size) >= 256
 
 
 def test_transparent_png_is_flattened_on_white() -> None:

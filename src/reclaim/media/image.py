@@ -1,9 +1,10 @@
 """Image decoding with limits, EXIF orientation applied, and JPEG DCT-domain downscaling for speed.
 
 PDQ reduces every image to 64x64 luminance, so decoding a 12 MP photo at full size is wasted work. JPEG
-draft mode lets libjpeg decode at 1/2, 1/4 or 1/8 scale inside the DCT; we only use it while the decoded
-image stays at least `PDQ_MIN_SIDE` pixels on its short side, which keeps hashes within the reference
-criterion (see tests/signals/test_pdq_conformance.py and bench/hashing.py).
+draft mode lets libjpeg decode at 1/2, 1/4 or 1/8 scale inside the DCT. We use it while the decoded image
+keeps at least `DRAFT_MIN_SIDE` pixels on its short side, and record the scale so that PDQ can apply the
+reference filter for the original size (signals/pdq_numpy.py); hashes stay within 2 bits of a full decode
+(tests/signals/test_pdq_numpy.py, bench/hashing.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from reclaim.errors import MediaTooLarge, UnsupportedMedia
 from reclaim.settings import Limits
 
 # Short side kept by draft decoding; below this, DCT scaling starts to move PDQ bits.
-PDQ_MIN_SIDE = 512
+DRAFT_MIN_SIDE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class DecodedImage:
     width: int  # original pixel size, orientation applied
     height: int
     format: str
+    scale: int = 1  # the image was decoded at 1/scale of its original size (JPEG draft)
 
 
 def decode_image(data: bytes, limits: Limits, *, fast: bool = True) -> DecodedImage:
@@ -46,13 +48,12 @@ def decode_image(data: bytes, limits: Limits, *, fast: bool = True) -> DecodedIm
                     " (possible decompression bomb)"
                 )
             fmt = img.format or "unknown"
+            scale = 1
             if fast and fmt == "JPEG":
-                short = min(width, height)
-                scale = 1
-                while scale < 8 and short // (scale * 2) >= PDQ_MIN_SIDE:
-                    scale *= 2
-                if scale > 1:
-                    img.draft("RGB", (width // scale, height // scale))
+                wanted = next((s for s in (8, 4, 2) if min(width, height) // s >= DRAFT_MIN_SIDE), 1)
+                if wanted > 1:
+                    img.draft("RGB", (-(-width // wanted), -(-height // wanted)))
+                    scale = next(s for s in (8, 4, 2, 1) if img.size == (-(-width // s), -(-height // s)))
             img.load()
             oriented = ImageOps.exif_transpose(img)
             rgb = _to_rgb(oriented)
@@ -63,7 +64,9 @@ def decode_image(data: bytes, limits: Limits, *, fast: bool = True) -> DecodedIm
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UnsupportedMedia(f"the image is corrupt or truncated ({exc})") from exc
     turned = oriented.size == (img.size[1], img.size[0]) and img.size[0] != img.size[1]
-    return DecodedImage(image=rgb, width=height if turned else width, height=width if turned else height, format=fmt)
+    return DecodedImage(
+        image=rgb, width=height if turned else width, height=width if turned else height, format=fmt, scale=scale
+    )
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

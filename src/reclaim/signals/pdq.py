@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pdqhash
-from PIL import Image
 
+from reclaim.media.image import DecodedImage
 from reclaim.model import MediaType, SignalValue
 from reclaim.signals.base import Computed, Content, SignalType
 from reclaim.signals.hexhash import canonical_hex, hamming_hex
+from reclaim.signals.pdq_numpy import dct_of_rgb, dihedral_dcts, hash_of_dct
 
 PDQ_HEX_CHARS = 64
 # ThreatExchange's recommended match threshold and the quality under which a hash is too weak to match alone.
@@ -23,12 +23,11 @@ def bits_to_hex(bits: np.ndarray) -> str:
     return np.packbits(bits.astype(np.uint8)).tobytes().hex()
 
 
-def pdq_of_image(image: Image.Image) -> tuple[str, int, tuple[str, ...]]:
-    """PDQ hex, quality, and the hashes of the image's seven other dihedral transforms."""
-    pixels = np.asarray(image.convert("RGB"))
-    hashes, quality = pdqhash.compute_dihedral(pixels)
-    hexes = [bits_to_hex(h) for h in hashes]
-    return hexes[0], int(quality), tuple(hexes[1:])
+def pdq_of_decoded(decoded: DecodedImage) -> tuple[str, int, tuple[str, ...]]:
+    """PDQ of a decoded image, honouring the draft scale it was decoded at."""
+    dct, quality = dct_of_rgb(np.asarray(decoded.image), (decoded.width, decoded.height), decoded.scale)
+    hexes = [hash_of_dct(d) for d in dihedral_dcts(dct)]
+    return hexes[0], quality, tuple(hexes[1:])
 
 
 class PdqSignal(SignalType):
@@ -41,7 +40,7 @@ class PdqSignal(SignalType):
     def compute(self, content: Content) -> Computed | None:
         if content.image is None:
             return None
-        value, quality, variants = pdq_of_image(content.image.image)
+        value, quality, variants = pdq_of_decoded(content.image)
         return Computed(SignalValue(self.name, value, quality), query_variants=variants)
 
     def validate(self, value: str) -> str:

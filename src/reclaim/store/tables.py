@@ -86,7 +86,17 @@ class Sighting(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Signal(Base):
+class SignalColumns:
+    """A signal value as stored for media and for bank entries alike."""
+
+    signal_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    # Short prefix of `value`, indexed for exact lookups (full vPDQ values are long).
+    value_key: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int | None]
+
+
+class Signal(SignalColumns, Base):
     """A signal computed from media (md5, sha256, pdq, vpdq, ...)."""
 
     __tablename__ = "signal"
@@ -97,11 +107,6 @@ class Signal(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     media_id: Mapped[int] = mapped_column(ForeignKey("media.id"))
-    signal_type: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(Text)
-    # Short prefix of `value`, indexed for exact lookups (full vPDQ values are long).
-    value_key: Mapped[str] = mapped_column(String(64))
-    quality: Mapped[int | None]
 
     media: Mapped[Media] = relationship(back_populates="signals")
 
@@ -140,7 +145,9 @@ class BankEntry(Base):
     )
 
 
-class BankSignal(Base):
+class BankSignal(SignalColumns, Base):
+    """A signal of a bank entry: computed from an enrolled file, or imported from an exchange."""
+
     __tablename__ = "bank_signal"
     __table_args__ = (
         UniqueConstraint("entry_id", "signal_type"),
@@ -149,10 +156,6 @@ class BankSignal(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entry.id"))
-    signal_type: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(Text)
-    value_key: Mapped[str] = mapped_column(String(64))
-    quality: Mapped[int | None]
 
     entry: Mapped[BankEntry] = relationship(back_populates="signals")
 
