@@ -110,3 +110,20 @@ def test_symlink_out_of_the_folder_is_not_read(tmp_path: Path, store: Store, set
     (tmp_path / "world" / "escape.jpg").symlink_to(files["her"])
     summary = ingest(store, FolderSource(tmp_path / "world", "r"), settings)
     assert {"path": "escape.jpg", "reason": "symbolic link to a place outside the folder; not read"} in summary.errors
+
+
+def test_enrolling_after_ingest_matches_media_seen_earlier(tmp_path: Path, store: Store, settings: Settings) -> None:
+    """A victim who enrols late still learns where her photo was already seen."""
+    files = write_world(tmp_path / "world")
+    ingest(store, FolderSource(tmp_path / "world", "r"), settings)
+    with store.transaction() as s:
+        assert list_matches(s) == []
+        banks.create_bank(s, "her", "protected")
+        (result,) = banks.add_files(s, "her", [files["her"]], settings.limits, None)
+    assert result.earlier_matches == 1
+    with store.transaction() as s:
+        found = list_matches(s)
+    # The re-encoded copy is found; the flipped one is not (stored media keeps no dihedral hashes).
+    assert [m["sightings"][0]["path"] for m in found] == ["a/copy-q40.jpg"]
+    again = ingest(store, FolderSource(tmp_path / "world", "r"), settings)
+    assert again.matches == 0

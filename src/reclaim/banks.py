@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim.errors import BankExists, BankNotFound, ConfigError, ExchangeFormatError, ReclaimError
-from reclaim.matcher import DEFAULT_THRESHOLDS
+from reclaim.matcher import DEFAULT_THRESHOLDS, match_earlier_media
 from reclaim.media.sniff import kind_from_name
 from reclaim.model import BANK_KINDS, MediaType, SignalValue
 from reclaim.settings import Limits
@@ -80,6 +80,7 @@ class AddResult:
     duplicate_of: int | None = None
     warning: str | None = None
     error: str | None = None
+    earlier_matches: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +91,7 @@ class AddResult:
             "duplicate_of": self.duplicate_of,
             "warning": self.warning,
             "error": self.error,
+            "earlier_matches": self.earlier_matches,
         }
 
 
@@ -149,6 +151,9 @@ def add_files(
             )
         entry = _add_entry(session, bank, note or path.name, hashed.media_type, hashed.signals.values())
         result.entry_id, result.note = entry.id, entry.note
+    new_entries = {r.entry_id: r for r in results if r.entry_id is not None and r.duplicate_of is None}
+    for entry_id, count in match_earlier_media(session, list(new_entries)).items():
+        new_entries[entry_id].earlier_matches = count
     return results
 
 

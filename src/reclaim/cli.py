@@ -194,7 +194,8 @@ def bank_add(
                     r.entry_id,
                     _short(r.signals.get("pdq")),
                     r.error
-                    or (f"already in the bank as entry {r.duplicate_of}" if r.duplicate_of else r.warning or "added"),
+                    or (f"already in the bank as entry {r.duplicate_of}" if r.duplicate_of else r.warning or "added")
+                    + (f"; matches {r.earlier_matches} media seen earlier" if r.earlier_matches else ""),
                 )
                 for r in results
             ],

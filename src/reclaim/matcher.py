@@ -7,11 +7,11 @@ hits into `Candidate`s for the decision rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from reclaim.matching.decide import BankRule, Candidate, Decision, decide
 from reclaim.matching.pdq_flat import PdqFlatIndex
@@ -20,11 +20,12 @@ from reclaim.matching.vpdq_rule import (
     compare_shares,
     unique_good_frames,
 )
-from reclaim.model import HashedMedia
+from reclaim.model import HashedMedia, SignalValue
 from reclaim.signals.pdq import PDQ_MIN_QUALITY
 from reclaim.signals.registry import SIGNAL_TYPES
 from reclaim.signals.vpdq import parse_vpdq
-from reclaim.store.tables import Bank, BankEntry, BankSignal
+from reclaim.store.records import insert_matches
+from reclaim.store.tables import Bank, BankEntry, BankSignal, Media
 
 DEFAULT_THRESHOLDS: dict[str, float] = {s.name: s.default_threshold for s in SIGNAL_TYPES}
 EXACT_SIGNALS = tuple(s.name for s in SIGNAL_TYPES if not s.approximate)
@@ -159,3 +160,53 @@ class BankMatcher:
             cmp = compare_shares(len(query), self.vpdq.entry_frames[entry], q_frames, matched_r[entry], dists[entry])
             if cmp.is_match():
                 yield Candidate(self.entry_bank[entry], entry, "vpdq", cmp.median_distance, cmp.score)
+
+
+def stored_media(session: Session, chunk: int = STREAM_CHUNK) -> Iterator[HashedMedia]:
+    """Every stored media item rebuilt from its signals (no bytes), streamed in id order."""
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(Media).where(Media.id > last_id).order_by(Media.id).limit(chunk).options(selectinload(Media.signals))
+        ).scalars()
+        batch = list(rows)
+        if not batch:
+            return
+        for m in batch:
+            yield HashedMedia(
+                sha256=m.sha256,
+                md5=m.md5,
+                media_type="video" if m.media_type == "video" else "image",
+                size_bytes=m.size_bytes,
+                width=m.width,
+                height=m.height,
+                duration_s=m.duration_s,
+                signals={s.signal_type: SignalValue(s.signal_type, s.value, s.quality) for s in m.signals},
+            )
+        last_id = batch[-1].id
+
+
+def match_earlier_media(session: Session, entry_ids: Collection[int]) -> dict[int, int]:
+    """Match media ingested before these bank entries existed; returns new matches per entry.
+
+    Only the new entries are indexed, and the stored media streams through that small index; the full
+    decision (thresholds, negative banks) is taken only for media that hit. Stored media keeps no dihedral
+    variants, so a flipped or rotated copy seen before enrolment is not found here (a known gap).
+    """
+    if not entry_ids:
+        return {}
+    new = BankMatcher.load(session, entry_ids)
+    full: BankMatcher | None = None
+    added: dict[int, int] = dict.fromkeys(entry_ids, 0)
+    for media in stored_media(session):
+        if not new.candidates(session, media):
+            continue
+        full = full or BankMatcher.load(session)
+        decision = full.decide(session, media)
+        wanted = [c for c in decision.matches if c.entry_id in added]
+        media_id = session.scalar(select(Media.id).where(Media.sha256 == media.sha256))
+        if wanted and media_id is not None:
+            insert_matches(session, media_id, wanted)
+            for c in wanted:
+                added[c.entry_id] += 1
+    return added
