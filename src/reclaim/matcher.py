@@ -15,15 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from reclaim.matching.decide import BankRule, Candidate, Decision, decide
 from reclaim.matching.pdq_flat import PdqFlatIndex
-from reclaim.matching.vpdq_rule import (
-    VPDQ_FRAME_THRESHOLD,
-    compare_shares,
-    unique_good_frames,
-)
+from reclaim.matching.vpdq_rule import compare_shares, unique_good_frames
 from reclaim.model import HashedMedia, SignalValue
 from reclaim.signals.pdq import PDQ_MIN_QUALITY
 from reclaim.signals.registry import SIGNAL_TYPES
-from reclaim.signals.vpdq import parse_vpdq
+from reclaim.signals.vpdq import VPDQ_FRAME_THRESHOLD, parse_vpdq
 from reclaim.store.records import insert_matches
 from reclaim.store.tables import Bank, BankEntry, BankSignal, Media
 

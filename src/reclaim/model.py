@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MediaType = Literal["image", "video"]
-MEDIA_TYPES: tuple[MediaType, ...] = ("image", "video")
 
 BankKind = Literal["protected", "known", "imported", "negative"]
 BANK_KINDS: tuple[BankKind, ...] = ("protected", "known", "imported", "negative")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from reclaim.model import VpdqFrame
 
-VPDQ_FRAME_THRESHOLD = 31
 VPDQ_QUALITY_MIN = 50
 VPDQ_MATCH_PERCENT = 80.0
 VPDQ_PARTIAL_PERCENT = 5.0

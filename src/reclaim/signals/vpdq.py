@@ -10,11 +10,13 @@ import numpy as np
 import pdqhash
 
 from reclaim.errors import InvalidSignal
-from reclaim.matching.vpdq_rule import VPDQ_FRAME_THRESHOLD
 from reclaim.model import MediaType, SignalValue, VpdqFrame
 from reclaim.signals.base import Computed, Content, SignalType
 from reclaim.signals.hexhash import canonical_hex, hamming_hex
-from reclaim.signals.pdq import PDQ_HEX_CHARS, bits_to_hex
+from reclaim.signals.pdq import PDQ_HEX_CHARS, PDQ_THRESHOLD, bits_to_hex
+
+# Two frames match when their PDQ hashes are this close (the reference vPDQ setting).
+VPDQ_FRAME_THRESHOLD = PDQ_THRESHOLD
 
 
 def format_vpdq(frames: Iterable[VpdqFrame]) -> str:
