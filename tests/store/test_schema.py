@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from reclaim.store.db import Store, head_revision, migrate
-from reclaim.store.tables import Base
+from reclaim.store.schema import metadata
 
 
 def test_migrations_build_the_whole_schema_and_rerun_cleanly(db_url: str) -> None:
@@ -28,7 +28,7 @@ def test_migrations_build_the_whole_schema_and_rerun_cleanly(db_url: str) -> Non
             "ingest_error",
         } <= tables
         with store.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
     finally:
         store.close()

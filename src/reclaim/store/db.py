@@ -57,9 +57,8 @@ def _alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest revision; areas may branch off in parallel, so several heads are joined with '+'."""
+    return "+".join(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
 
 
 def migrate(engine: Engine) -> str:
@@ -67,10 +66,10 @@ def migrate(engine: Engine) -> str:
     cfg = _alembic_config()
     try:
         with engine.begin() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            current = "+".join(sorted(MigrationContext.configure(conn).get_current_heads()))
             if current != head_revision():
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
     except OperationalError as exc:
         raise WorkspaceError(
             f"cannot reach or migrate the database '{_redact(str(engine.url))}': {exc.orig}. "

@@ -111,8 +111,26 @@ class Signal(SignalColumns, Base):
     media: Mapped[Media] = relationship(back_populates="signals")
 
 
+class Case(Base):
+    """One protected person: a pseudonymous reference and the consent that bounds what Reclaim may do for her."""
+
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(255), unique=True)
+    minor: Mapped[bool] = mapped_column(default=False)
+    consent_text: Mapped[str] = mapped_column(Text)
+    # What the consent covers, e.g. ["face", "hashes"]; face search needs "face".
+    consent_scope: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_recorded_by: Mapped[str] = mapped_column(String(255))
+    consent_recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(255))
+
+
 class Bank(Base):
-    """A named set of reference signals with per-signal thresholds."""
+    """A named set of reference signals with per-signal thresholds; a protected bank may belong to a case."""
 
     __tablename__ = "bank"
 
@@ -123,6 +141,7 @@ class Bank(Base):
     note: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
     entries: Mapped[list[BankEntry]] = relationship(back_populates="bank")
 
@@ -172,6 +191,8 @@ class Match(Base):
     method: Mapped[str] = mapped_column(String(32))
     distance: Mapped[float] = mapped_column(Float)
     score: Mapped[float | None] = mapped_column(Float)
+    # Method-specific facts, e.g. {"region": [x, y, w, h]} for a verified derivative or {"box": [...]} for a face.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

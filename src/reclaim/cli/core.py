@@ -1,4 +1,4 @@
-"""The `reclaim` command. Thin: each command parses its flags, calls one service function and prints."""
+"""The foundation commands: init, hash, bank, ingest folder, matches, demo."""
 
 from __future__ import annotations
 
@@ -9,60 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from reclaim import banks, output
+from reclaim.cli.common import JsonFlag, app, bank_app, ingest_app, short, state, workspace_settings, workspace_store
 from reclaim.errors import NothingProcessed, ReclaimError
 from reclaim.media.sniff import kind_from_name
 from reclaim.output import emit_json, stderr, stdout, table
 from reclaim.pipeline import IngestSummary, ingest
 from reclaim.review.queue import list_matches
-from reclaim.settings import Settings, load_settings, save_database_url
+from reclaim.settings import load_settings, save_database_url
 from reclaim.signals.hashing import hash_media
 from reclaim.sources.folder import FolderSource
-from reclaim.store.db import Store
 from reclaim.workspace import init_workspace, open_store
-
-app = typer.Typer(
-    help="Reclaim: find, preserve, understand and remove NCII and sexual deepfakes of the people it protects.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-bank_app = typer.Typer(help="Banks of reference signals (protected, known, imported, negative).", no_args_is_help=True)
-ingest_app = typer.Typer(help="Ingest media from a source, hash it and match it against every enabled bank.")
-app.add_typer(bank_app, name="bank")
-app.add_typer(ingest_app, name="ingest")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")]
-
-
-class _State:
-    home: str | None = None
-
-
-_state = _State()
-
-
-@app.callback()
-def _root(
-    home: Annotated[
-        str | None,
-        typer.Option("--home", help="Workspace folder (default: $RECLAIM_HOME, else ./reclaim-data)."),
-    ] = None,
-) -> None:
-    _state.home = home
-
-
-def _settings() -> Settings:
-    return load_settings(_state.home)
-
-
-def _store() -> Store:
-    return open_store(_settings())
-
-
-def _short(value: str | None, n: int = 16) -> str:
-    if value is None:
-        return ""
-    return value if len(value) <= n else value[:n] + "…"
 
 
 @app.command()
@@ -71,7 +27,7 @@ def init(
     json: JsonFlag = False,
 ) -> None:
     """Create the workspace and bring its database up to date (safe to run again)."""
-    settings = load_settings(_state.home, db)
+    settings = load_settings(state.home, db)
     result = init_workspace(settings)
     if db:
         save_database_url(settings.home, db)
@@ -89,7 +45,7 @@ def hash_command(
     json: JsonFlag = False,
 ) -> None:
     """Hash files without a workspace: SHA-256, MD5, PDQ (images) and vPDQ (videos)."""
-    limits = _settings().limits
+    limits = workspace_settings().limits
     records: list[dict[str, Any]] = []
     for path in files:
         record: dict[str, Any] = {
@@ -130,8 +86,8 @@ def hash_command(
                 (
                     r["path"],
                     r["media_type"],
-                    _short(r["sha256"]),
-                    _short(r["pdq"]) if r["pdq"] else (f"vPDQ, {len(r['vpdq'])} frames" if r["vpdq"] else ""),
+                    short(r["sha256"]),
+                    short(r["pdq"]) if r["pdq"] else (f"vPDQ, {len(r['vpdq'])} frames" if r["vpdq"] else ""),
                     r["pdq_quality"],
                     r["error"],
                 )
@@ -160,7 +116,7 @@ def bank_create(
 ) -> None:
     """Create a bank."""
     thresholds = banks.parse_thresholds(threshold or [])
-    store = _store()
+    store = workspace_store()
     with store.transaction() as session:
         banks.create_bank(session, name, kind, thresholds, note)
         shown = next(b for b in banks.list_banks(session) if b["name"] == name)
@@ -178,7 +134,7 @@ def bank_add(
     json: JsonFlag = False,
 ) -> None:
     """Hash files into a bank. Only signals and a note are stored, never the bytes."""
-    settings = _settings()
+    settings = workspace_settings()
     store = open_store(settings)
     with output.progress("Hashing", not json), store.transaction() as session:
         results = banks.add_files(session, name, files, settings.limits, note)
@@ -192,7 +148,7 @@ def bank_add(
                 (
                     r.path,
                     r.entry_id,
-                    _short(r.signals.get("pdq")),
+                    short(r.signals.get("pdq")),
                     r.error
                     or (f"already in the bank as entry {r.duplicate_of}" if r.duplicate_of else r.warning or "added")
                     + (f"; matches {r.earlier_matches} media seen earlier" if r.earlier_matches else ""),
@@ -207,7 +163,7 @@ def bank_add(
 @bank_app.command("list")
 def bank_list(json: JsonFlag = False) -> None:
     """List banks with their kind, thresholds and entry counts."""
-    with _store().transaction() as session:
+    with workspace_store().transaction() as session:
         rows = banks.list_banks(session)
     if json:
         emit_json(rows)
@@ -222,7 +178,7 @@ def bank_list(json: JsonFlag = False) -> None:
 @bank_app.command("show")
 def bank_show(name: str, json: JsonFlag = False) -> None:
     """Show a bank's entries and their signals."""
-    with _store().transaction() as session:
+    with workspace_store().transaction() as session:
         doc = banks.show_bank(session, name)
     if json:
         emit_json(doc)
@@ -231,7 +187,7 @@ def bank_show(name: str, json: JsonFlag = False) -> None:
             f"{doc['name']} ({doc['kind']}, thresholds {doc['thresholds']})",
             ["entry", "note", "signals"],
             [
-                (e["id"], e["note"], ", ".join(f"{k} {_short(v)}" for k, v in sorted(e["signals"].items())))
+                (e["id"], e["note"], ", ".join(f"{k} {short(v)}" for k, v in sorted(e["signals"].items())))
                 for e in doc["entries"]
             ],
         )
@@ -244,7 +200,7 @@ def bank_export(
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export a bank's signals in python-threatexchange's text format."""
-    with _store().transaction() as session:
+    with workspace_store().transaction() as session:
         lines = list(banks.export_bank(session, name, fmt))
     text = "".join(line + "\n" for line in lines)
     if out is None:
@@ -267,7 +223,7 @@ def bank_import(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReclaimError(f"cannot read '{file}' as UTF-8 text ({exc}); give a pytx signal file") from exc
-    with _store().transaction() as session:
+    with workspace_store().transaction() as session:
         report = banks.import_bank(session, name, text.splitlines(), fmt, skip_invalid)
     if json:
         emit_json(report.to_json())
@@ -284,7 +240,7 @@ def ingest_folder(
     json: JsonFlag = False,
 ) -> None:
     """Hash every image and video under DIR, record sightings and match against every enabled bank."""
-    settings = _settings()
+    settings = workspace_settings()
     store = open_store(settings)
     source = FolderSource(directory, room, settings.limits.max_bytes)
     with output.progress(f"Ingesting {directory}", not json) as bar:
@@ -323,7 +279,7 @@ def matches(
     json: JsonFlag = False,
 ) -> None:
     """List matches with where the matched media was seen."""
-    with _store().transaction() as session:
+    with workspace_store().transaction() as session:
         rows = list_matches(session, status, bank)
     if json:
         emit_json(rows)
@@ -356,12 +312,3 @@ def demo(
     from reclaim.demo import run_demo
 
     run_demo(keep)
-
-
-def main() -> None:
-    output.configure_logging()
-    try:
-        app()
-    except ReclaimError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(exc.exit_code)
