@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from reclaim.model import MediaType
@@ -28,6 +29,8 @@ class Observation:
     path: str | None = None
     message_id: int | None = None
     media_type: MediaType | None = None
+    # When the platform says the message was posted (UTC); None for folders.
+    posted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
