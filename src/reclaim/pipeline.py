@@ -69,7 +69,7 @@ def ingest(store: Store, source: Source, settings: Settings, progress: Progress 
         if isinstance(item, SkippedItem):
             _record_error(store, source.name, rooms, item.room, item.locator, item.reason, summary)
         else:
-            _ingest_one(store, source.name, item, settings, matcher, rooms, summary)
+            ingest_observation(store, source.name, item, settings, matcher, rooms, summary)
         if progress is not None:
             progress(summary)
     log.info(
@@ -85,7 +85,7 @@ def _room_id(session: Session, rooms: dict[RoomRef, int], ref: RoomRef) -> int:
     return rooms[ref]
 
 
-def _ingest_one(
+def ingest_observation(
     store: Store,
     source_name: str,
     obs: Observation,
@@ -93,12 +93,13 @@ def _ingest_one(
     matcher: BankMatcher,
     rooms: dict[RoomRef, int],
     summary: IngestSummary,
-) -> None:
+) -> int | None:
+    """One item through read → digest → hash → record → match; returns its media id, or None if it became an error."""
     try:
         data = obs.read()
     except (ReclaimError, OSError) as exc:
         _record_error(store, source_name, rooms, obs.room, obs.locator, _reason(exc), summary)
-        return
+        return None
     sha256 = sha256_of(data)
     with store.transaction() as session:
         known = session.scalar(select(Media.id).where(Media.sha256 == sha256))
@@ -106,16 +107,16 @@ def _ingest_one(
             records.ensure_sighting(session, known, _room_id(session, rooms, obs.room), obs)
             records.clear_error(session, source_name, obs.locator)
             summary.duplicates += 1
-            return
+            return known
     try:
         hashed = hash_media(data, settings.limits, obs.media_type)
     except ReclaimError as exc:
         _record_error(store, source_name, rooms, obs.room, obs.locator, _reason(exc), summary)
-        return
+        return None
     del data  # hash-only: the bytes go no further
     try:
         with store.transaction() as session:
-            _record_and_match(session, source_name, obs, hashed, matcher, rooms, summary)
+            return _record_and_match(session, source_name, obs, hashed, matcher, rooms, summary)
     except IntegrityError:
         # Another ingest stored the same media between our check and our insert: it is a duplicate now.
         rooms.clear()
@@ -125,6 +126,7 @@ def _ingest_one(
                 raise
             records.ensure_sighting(session, media_id, _room_id(session, rooms, obs.room), obs)
             summary.duplicates += 1
+            return media_id
 
 
 def _record_and_match(
@@ -135,7 +137,7 @@ def _record_and_match(
     matcher: BankMatcher,
     rooms: dict[RoomRef, int],
     summary: IngestSummary,
-) -> None:
+) -> int:
     media_id = records.insert_media(session, hashed)
     records.ensure_sighting(session, media_id, _room_id(session, rooms, obs.room), obs)
     records.clear_error(session, source_name, obs.locator)
@@ -146,6 +148,7 @@ def _record_and_match(
     decision = matcher.decide(session, hashed)
     summary.matches += records.insert_matches(session, media_id, decision.matches)
     summary.suppressed += len(decision.suppressed)
+    return media_id
 
 
 def _record_error(
