@@ -1,0 +1,1 @@
+"""Rooms, their messages and actors: recording, request-output pairs, listings, Telegram ingest and monitoring."""
