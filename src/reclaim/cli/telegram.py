@@ -137,3 +137,33 @@ def pairs(
             for p in rows
         ],
     )
+
+
+@monitor_app.command("telegram")
+def monitor_telegram(
+    rooms: Annotated[list[str], typer.Argument(metavar="ROOM...", help="@name, t.me/+invite or a numeric id.")],
+    since: Annotated[
+        int | None, typer.Option("--since", help="Start after this message id (else the checkpoint).")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Catch up and stop instead of following new messages.")] = False,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for new messages.")] = 30.0,
+    json: JsonFlag = False,
+) -> None:
+    """Monitor live rooms with Telethon: catch up from each room's checkpoint, then follow new messages."""
+    import asyncio
+
+    from reclaim.rooms.monitor import monitor_live
+
+    settings = workspace_settings()
+    store = open_store(settings)
+    result = asyncio.run(monitor_live(store, settings, rooms, since, not once, poll))
+    for invite in result.invites:
+        stderr.print(
+            f"Invite {invite.ref}: '{invite.title}', {invite.participants_count} members; "
+            + (
+                "readable without joining."
+                if invite.member
+                else "not joined (Reclaim never joins); join to monitor it."
+            )
+        )
+    print_summary(result.summary, json)
