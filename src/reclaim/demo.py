@@ -2,7 +2,8 @@
 
 A protected person's own photos (public-domain samples) are enrolled hash-only; the world holds derived
 copies of some (re-encoded, resized, flipped, captioned, cropped, partly repainted), a re-encoded copy of a
-known clip, and unrelated images. The demo ingests the world and prints what matched, and what did not.
+known clip, and unrelated images. The demo ingests the world and prints what matched, and what did not;
+then it ingests a Telegram export in which a bot answers a photo request, and shows the request → output pair.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from reclaim.errors import WorkspaceError
 from reclaim.output import stdout, table
 from reclaim.pipeline import ingest
 from reclaim.review.queue import list_matches
-from reclaim.settings import load_settings
+from reclaim.rooms.listings import list_pairs
+from reclaim.rooms.telegram_ingest import ingest_export
+from reclaim.settings import Settings, load_settings
 from reclaim.sources.folder import FolderSource
+from reclaim.sources.telegram_export import TelegramExport
+from reclaim.synthetic_telegram import ExportWriter, message, service
 from reclaim.workspace import open_store
 
 MARKER = ".reclaim-demo"
@@ -128,14 +133,58 @@ def run_demo(keep: Path | None) -> None:
     _print_truth(
         planted, matched_paths, summaries[0].errors + summaries[1].errors, sum(s.low_quality for s in summaries)
     )
+    _telegram_room(root, settings)
     stdout.print(
         f"\nWorkspace: [bold]{settings.home}[/]  (world: {root / 'world'})\n"
         "Try next:\n"
         f"  reclaim --home {settings.home} matches --json\n"
+        f"  reclaim --home {settings.home} rooms\n"
+        f"  reclaim --home {settings.home} pairs --json\n"
         f"  reclaim --home {settings.home} bank show her-photos\n"
         f"  reclaim --home {settings.home} bank export her-photos --format pytx\n"
         f"  reclaim hash {her_photos[0]} --json"
     )
+
+
+def _telegram_room(root: Path, settings: Settings) -> None:
+    """A Telegram Desktop export of a renamed room where a bot answers a photo request with a derivative."""
+    export = root / "telegram-export"
+    her = synthetic.sample("astronaut")
+    t0 = 1_724_000_000
+    with ExportWriter(export) as writer, writer.chat(4242, "private_supergroup", "3반 지인방 (demo)") as chat:
+        chat.write(service(1, t0, "Kim", "user101", "create_channel", title="지인방"))
+        chat.write(service(2, t0 + 60, "Kim", "user101", "edit_group_title", title="3반 지인방 (demo)"))
+        request = chat.media("photo_1.jpg", synthetic.jpeg_bytes(synthetic.caption(her, "who is she"), 90))
+        output = chat.media("photo_2.jpg", synthetic.jpeg_bytes(synthetic.reencode(synthetic.flip(her)), 80))
+        chat.write(message(3, t0 + 120, "Kim", "user101", "make her", photo=request))
+        chat.write(message(4, t0 + 150, "FakerBot", "user900", "done", photo=output))
+        chat.write(
+            message(
+                5,
+                t0 + 200,
+                "Lee",
+                "user102",
+                "",
+                photo="(File not included. Change data exporting settings to download.)",
+            )
+        )
+    store = open_store(settings)
+    summary = ingest_export(store, TelegramExport(export, settings.limits.max_bytes), settings)
+    with store.transaction() as session:
+        pairs = list_pairs(session)
+        matched = {m["media_sha256"]: m for m in list_matches(session)}
+    store.close()
+    stdout.print(
+        f"\nTelegram export: {summary.rooms} room, {summary.messages} messages, {summary.new_media} media, "
+        f"{summary.missing_media} not in the export, {summary.pairs} request → output pair(s)."
+    )
+    for pair in pairs:
+        match = matched.get(pair["output"]["media_sha256"])
+        stdout.print(
+            f"  message {pair['output']['message_id']} (a bot's output) was made from message "
+            f"{pair['source']['message_id']} ({pair['rule']}, {pair['evidence'].get('seconds'):g} s later)"
+            + (f"; it matches her photos by {match['method']}." if match else "; it matched no bank.")
+        )
 
 
 def _print_truth(

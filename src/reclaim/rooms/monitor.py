@@ -24,6 +24,7 @@ from telethon.tl import functions, types
 
 from reclaim.errors import TelegramError
 from reclaim.matcher import BankMatcher
+from reclaim.matcher_cache import index_dir
 from reclaim.rooms import recorder
 from reclaim.rooms.telegram_ingest import ChatIngest, TelegramSummary
 from reclaim.settings import Settings
@@ -80,7 +81,7 @@ class Monitor:
         self.summary = TelegramSummary()
         self.actors = recorder.ActorCache()
         with store.transaction() as session:
-            self.matcher = BankMatcher.load(session)
+            self.matcher = BankMatcher.load(session, cache_dir=index_dir(settings))
         self.invites: list[InviteReport] = []
 
     async def run(

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 from reclaim.sources.base import RoomRef
 from reclaim.sources.telegram import TELEGRAM_PLATFORM, ActorRef, ChatInfo, TelegramMessage
 from reclaim.store import records
-from reclaim.store.room_tables import Actor, ActorName, Message, MessageMedia, RoomInfo, RoomSnapshot, RoomTitle
+from reclaim.store.room_tables import (
+    Actor,
+    ActorName,
+    MediaLink,
+    Message,
+    MessageMedia,
+    RoomInfo,
+    RoomSnapshot,
+    RoomTitle,
+)
 from reclaim.store.tables import utcnow
 
 
@@ -130,10 +139,18 @@ def _names(m: TelegramMessage) -> Iterable[str]:
 
 
 def _record_names(session: Session, seen: dict[tuple[int, str], tuple[datetime | None, datetime | None]]) -> None:
-    for (actor_id, name), (first, last) in seen.items():
-        row = session.scalar(select(ActorName).where(ActorName.actor_id == actor_id, ActorName.name == name))
+    """Upsert (actor, name) with the first and last post time seen under it; one query per batch."""
+    if not seen:
+        return
+    actor_ids = sorted({actor_id for actor_id, _ in seen})
+    existing = {
+        (row.actor_id, row.name): row
+        for row in session.scalars(select(ActorName).where(ActorName.actor_id.in_(actor_ids)))
+    }
+    for key, (first, last) in seen.items():
+        row = existing.get(key)
         if row is None:
-            session.add(ActorName(actor_id=actor_id, name=name, first_seen=first, last_seen=last))
+            session.add(ActorName(actor_id=key[0], name=key[1], first_seen=first, last_seen=last))
         else:
             row.first_seen = _min(row.first_seen, first)
             row.last_seen = _max(row.last_seen, last)
@@ -173,6 +190,14 @@ def media_status(session: Session, room_id: int, message_ids: Sequence[int]) -> 
         )
     )
     return {mid: (status, media_id) for mid, status, media_id in rows}
+
+
+def linked_outputs(session: Session, room_id: int, message_ids: Sequence[int]) -> set[int]:
+    """Which of these messages already have their request → output link recorded."""
+    if not message_ids:
+        return set()
+    stmt = select(MediaLink.message_id).where(MediaLink.room_id == room_id, MediaLink.message_id.in_(list(message_ids)))
+    return set(session.scalars(stmt))
 
 
 def set_media(

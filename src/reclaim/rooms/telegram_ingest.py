@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from reclaim.errors import ExportFormatError
 from reclaim.matcher import BankMatcher
+from reclaim.matcher_cache import index_dir
 from reclaim.pipeline import IngestSummary, ingest_observation
 from reclaim.rooms import recorder
 from reclaim.rooms.pairs import PairDetector, PairLink, Posted
@@ -91,7 +92,9 @@ class ChatIngest:
             return
         with self.store.transaction() as session:
             new = recorder.record_messages(session, self.room_id, messages, self.actors)
-            done = recorder.media_status(session, self.room_id, [m.message_id for m in messages])
+            ids = [m.message_id for m in messages]
+            done = recorder.media_status(session, self.room_id, ids)
+            linked = recorder.linked_outputs(session, self.room_id, ids)
         self.summary.messages += len(new)
         new_ids = {m.message_id for m in new}
         for m in messages:
@@ -104,13 +107,20 @@ class ChatIngest:
                 continue
             self.summary.files += 1
             if status is not None and status[0] == "hashed" and status[1] is not None:
-                self._pair(m, status[1])  # links are idempotent; the detector needs the history in order
+                # Done in an earlier run: only the pair detector's history needs it, in order.
+                link = self.pairs.observe(m, status[1], self._lookup)
+                if link is not None and m.message_id not in linked:
+                    with self.store.transaction() as session:
+                        self.summary.pairs += _save_link(session, self.room_id, link)
                 continue
-            media_id = self._media(m)
-            if media_id is not None:
-                self._pair(m, media_id)
+            self._media(m)
 
-    def _media(self, m: TelegramMessage) -> int | None:
+    def _lookup(self, message_id: int) -> Posted | None:
+        with self.store.transaction() as session:
+            return _posted(session, self.room_id, message_id)
+
+    def _media(self, m: TelegramMessage) -> None:
+        """Hash and match through the pipeline, then record the outcome and any request → output link at once."""
         assert m.media is not None and m.media.read is not None
         obs = Observation(
             room=self.ref,
@@ -130,13 +140,10 @@ class ChatIngest:
             self.summary.errors[-1]["path"] = f"{self.chat.platform_id}/{m.message_id} {m.media.locator}"[:300]
         with self.store.transaction() as session:
             recorder.set_media(session, self.room_id, m, media_id, reason)
-        return media_id
-
-    def _pair(self, m: TelegramMessage, media_id: int) -> None:
-        with self.store.transaction() as session:
-            link = self.pairs.observe(m, media_id, lambda mid: _posted(session, self.room_id, mid))
-            if link is not None and _save_link(session, self.room_id, link):
-                self.summary.pairs += 1
+            if media_id is not None:
+                link = self.pairs.observe(m, media_id, lambda mid: _posted(session, self.room_id, mid))
+                if link is not None:
+                    self.summary.pairs += _save_link(session, self.room_id, link)
 
 
 def _posted(session: Session, room_id: int, message_id: int) -> Posted | None:
@@ -156,7 +163,8 @@ def _posted(session: Session, room_id: int, message_id: int) -> Posted | None:
     return Posted(message_id, row[0], posted, row[2])
 
 
-def _save_link(session: Session, room_id: int, link: PairLink) -> bool:
+def _save_link(session: Session, room_id: int, link: PairLink) -> int:
+    """Store the link unless it is known; returns how many were added (0 or 1)."""
     exists = session.scalar(
         select(MediaLink.id).where(
             MediaLink.media_id == link.media_id,
@@ -165,7 +173,7 @@ def _save_link(session: Session, room_id: int, link: PairLink) -> bool:
         )
     )
     if exists is not None:
-        return False
+        return 0
     session.add(
         MediaLink(
             media_id=link.media_id,
@@ -177,7 +185,7 @@ def _save_link(session: Session, room_id: int, link: PairLink) -> bool:
             evidence=link.evidence,
         )
     )
-    return True
+    return 1
 
 
 def ingest_export(
@@ -186,7 +194,7 @@ def ingest_export(
     """Every chat of a Telegram Desktop export: rooms, titles, actors, messages, media, pairs."""
     summary = TelegramSummary()
     with store.transaction() as session:
-        matcher = BankMatcher.load(session)
+        matcher = BankMatcher.load(session, cache_dir=index_dir(settings))
     actors = recorder.ActorCache()
     chat: ChatIngest | None = None
     batch: list[TelegramMessage] = []
