@@ -207,3 +207,21 @@ def test_date_unixtime_not_local_date_gives_the_utc_time(tmp_path: Path) -> None
     events = list(TelegramExport(world.root).events())
     msg = next(e for e in events if getattr(e, "message_id", None) == -3)
     assert msg.posted_at is not None and msg.posted_at.isoformat() == "2023-11-14T22:13:20+00:00"
+
+
+def test_absurd_ids_and_sizes_are_refused_per_item(tmp_path: Path, store: Store, settings: Settings) -> None:
+    root = tmp_path / "absurd"
+    with ExportWriter(root) as export, export.chat(31337, "private_supergroup", "room") as chat:
+        chat.write(message(10**30, T0, "Kim", KIM, "id out of range"))
+        chat.write(message(2, T0 + 1, "Kim", KIM, "reply to nowhere", reply_to_message_id=10**30, width=10**40))
+        big = chat.media("photo_big.jpg", _jpeg(7))
+        chat.write(message(3, T0 + 2, "Kim", KIM, "", photo=big))
+    summary = ingest_export(store, TelegramExport(root, max_bytes=1_000), settings)
+    reasons = {e["path"].split(" ")[0]: e["reason"] for e in summary.errors}
+    assert "out of range" in reasons["-10031337/message"]
+    assert "over the limit" in reasons["-10031337/3"]
+    assert summary.messages == 2
+    with store.transaction() as s:
+        reply = s.scalar(select(Message.reply_to).where(Message.message_id == 2))
+        status = s.scalar(select(MessageMedia.status).where(MessageMedia.message_id == 3))
+    assert reply is None and status == "error"

@@ -92,12 +92,27 @@ class TelegramExport:
         return f"telegram-export:{self._real_root}"
 
     def events(self) -> Iterator[ExportEvent]:
-        """Chats and their messages in file order. Malformed JSON raises ExportFormatError where it starts."""
-        with self.result.open("rb") as fh:
-            yield from self._walk(fh)
+        """Chats and their messages in file order. Malformed JSON raises ExportFormatError where it starts.
 
-    def _walk(self, fh: BinaryIO) -> Iterator[ExportEvent]:
-        parser = ijson.parse(fh, use_float=True)
+        The fast C parser refuses integers beyond 64 bits; a file holding one (damage, or a hostile export) is read
+        again with the pure-Python parser, skipping what was already yielded, so one absurd number costs time, not data.
+        """
+        emitted = 0
+        try:
+            with self.result.open("rb") as fh:
+                for event in self._walk(fh, ijson):
+                    emitted += 1
+                    yield event
+        except _IntegerOverflow:
+            from ijson.backends import python as slow_parser
+
+            with self.result.open("rb") as fh:
+                for index, event in enumerate(self._walk(fh, slow_parser)):
+                    if index >= emitted:
+                        yield event
+
+    def _walk(self, fh: BinaryIO, backend: Any) -> Iterator[ExportEvent]:
+        parser = backend.parse(fh, use_float=True)
         header: dict[str, Any] = {}
         chat: ChatInfo | None = None
         shape: str | None = None
@@ -141,6 +156,8 @@ class TelegramExport:
                     obj = _build_object(parser)
                     yield self._message(chat, obj)
         except ijson.JSONError as exc:
+            if "integer overflow" in str(exc) and backend is ijson:
+                raise _IntegerOverflow from exc
             raise ExportFormatError(
                 f"result.json is not valid JSON ({exc}). Messages before that point were ingested; "
                 "re-export the chat to get the rest."
@@ -156,7 +173,9 @@ class TelegramExport:
             return BadMessage(chat, "message ?", "a message entry is not a JSON object")
         raw_id = obj.get("id")
         if not isinstance(raw_id, int) or isinstance(raw_id, bool):
-            return BadMessage(chat, f"message {raw_id!r}", "the message has no numeric id")
+            return BadMessage(chat, f"message {str(raw_id)[:40]!r}", "the message has no numeric id")
+        if not _in_range(raw_id):
+            return BadMessage(chat, f"message {str(raw_id)[:40]}", "the message id is out of range for Telegram")
         try:
             return self._parse_message(obj, raw_id)
         except (TypeError, ValueError, AttributeError) as exc:
@@ -247,6 +266,10 @@ class TelegramExport:
         return candidate
 
 
+class _IntegerOverflow(Exception):
+    """The C parser met an integer it cannot represent."""
+
+
 def _build_object(parser: Iterator[tuple[str, str, Any]]) -> Any:
     """Build the JSON value whose start_map was just read, consuming events up to its end."""
     builder = ijson.ObjectBuilder()
@@ -265,7 +288,7 @@ def _build_object(parser: Iterator[tuple[str, str, Any]]) -> Any:
 
 def _chat_from_header(header: dict[str, Any]) -> ChatInfo:
     bare = header.get("id")
-    if not isinstance(bare, int) or isinstance(bare, bool):
+    if not isinstance(bare, int) or isinstance(bare, bool) or not 0 < bare < 2**52:
         raise ExportFormatError("a chat in result.json has no numeric id; the export is damaged or hand-edited.")
     chat_type = header.get("type")
     if chat_type not in CHAT_TYPES:
@@ -306,4 +329,9 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and _in_range(value) else None
+
+
+def _in_range(value: int) -> bool:
+    """Telegram ids are 64-bit; anything larger is damage or hostility, and no database column would hold it."""
+    return -(2**63) < value < 2**63
