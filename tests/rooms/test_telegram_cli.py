@@ -138,3 +138,17 @@ def test_sigkill_midway_then_rerun_equals_clean_run(tmp_path: Path) -> None:
     run(killed, "ingest", "telegram-export", str(root))
     assert state(killed) == state(clean)
     assert len(state(clean)["links"]) == N_REQUESTS  # type: ignore[arg-type]
+
+
+def test_monitor_without_api_credentials_says_what_to_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_TG_")}
+    proc = subprocess.run(
+        [*RECLAIM, "monitor", "telegram", "@some_room", "--once"],
+        capture_output=True,
+        text=True,
+        env={**env, "RECLAIM_HOME": str(tmp_path / "home")},
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "RECLAIM_TG_API_ID" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "home" / "telegram.session").exists()  # nothing logged in, nothing written
