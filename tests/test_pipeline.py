@@ -60,8 +60,11 @@ def test_hash_only_no_media_bytes_are_stored(tmp_path: Path, store: Store, setti
     enroll(store, settings, files["her"])
     ingest(store, FolderSource(tmp_path / "world", "r"), settings)
     with store.transaction() as s:
-        longest = s.scalar(select(func.max(func.length(Signal.value))))
+        longest = s.scalar(select(func.max(func.length(Signal.value))).where(Signal.signal_type != "sscd"))
+        embeddings = s.scalar(select(func.max(func.length(Signal.value))).where(Signal.signal_type == "sscd"))
     assert longest is not None and longest <= 64
+    # An SSCD embedding (512 signed bytes in hex after an 8-digit model tag), never media bytes; no keypoints.
+    assert embeddings == 8 + 1024
     stored = (
         b"".join(p.read_bytes() for p in (settings.home).rglob("*") if p.is_file()) if settings.home.exists() else b""
     )
@@ -120,10 +123,11 @@ def test_enrolling_after_ingest_matches_media_seen_earlier(tmp_path: Path, store
         assert list_matches(s) == []
         banks.create_bank(s, "her", "protected")
         (result,) = banks.add_files(s, "her", [files["her"]], settings.limits, None)
-    assert result.earlier_matches == 1
+    assert result.earlier_matches == 2
     with store.transaction() as s:
         found = list_matches(s)
-    # The re-encoded copy is found; the flipped one is not (stored media keeps no dihedral hashes).
-    assert [m["sightings"][0]["path"] for m in found] == ["a/copy-q40.jpg"]
+    # The re-encoded copy by PDQ; the flipped one by its stored SSCD embedding (no dihedral PDQ is stored).
+    got = sorted((m["sightings"][0]["path"], m["method"]) for m in found)
+    assert got == [("a/copy-flipped.jpg", "sscd"), ("a/copy-q40.jpg", "pdq")]
     again = ingest(store, FolderSource(tmp_path / "world", "r"), settings)
     assert again.matches == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from reclaim.errors import BankExists, BankNotFound, ConfigError, ExchangeFormat
 from reclaim.matcher import DEFAULT_THRESHOLDS, match_earlier_media
 from reclaim.media.sniff import kind_from_name
 from reclaim.model import BANK_KINDS, MediaType, SignalValue
-from reclaim.settings import Limits
+from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.exchange import parse_pytx, pytx_lines
 from reclaim.signals.hashing import hash_media
 from reclaim.signals.pdq import PDQ_MIN_QUALITY
@@ -122,23 +122,33 @@ def _add_entry(
 
 
 def add_files(
-    session: Session, bank_name: str, paths: Iterable[Path], limits: Limits, note: str | None
+    session: Session,
+    bank_name: str,
+    paths: Iterable[Path],
+    limits: Limits,
+    note: str | None,
+    options: SignalOptions | None = None,
 ) -> list[AddResult]:
-    """Hash each file and store its signals as a bank entry. The bytes are read, hashed and dropped."""
+    """Hash each file and store its signals as a bank entry. The bytes are read, hashed and dropped.
+
+    Enrolment also stores the image's keypoints (never pixels) so that derivatives can be verified.
+    """
+    enrol = replace(options or SignalOptions(), keypoints=True)
     bank = get_bank(session, bank_name)
     results: list[AddResult] = []
     for path in paths:
         result = AddResult(path=str(path))
         results.append(result)
         try:
-            hashed = hash_media(path.read_bytes(), limits, kind_from_name(path.name))
+            hashed = hash_media(path.read_bytes(), limits, kind_from_name(path.name), enrol)
         except ReclaimError as exc:
             result.error = str(exc)
             continue
         except OSError as exc:
             result.error = f"cannot read the file ({exc.strerror or exc.__class__.__name__})"
             continue
-        result.signals = {k: v.value for k, v in hashed.signals.items()}
+        # Keypoints (tens of KB, for verification only) are stored but not printed.
+        result.signals = {k: v.value for k, v in hashed.signals.items() if k != "keypoints"}
         existing = _find_entry(session, bank.id, "sha256", hashed.sha256)
         if existing is not None:
             result.duplicate_of = existing
@@ -191,7 +201,12 @@ def show_bank(session: Session, name: str) -> dict[str, Any]:
         "kind": bank.kind,
         "thresholds": effective_thresholds(bank),
         "entries": [
-            {"id": e.id, "note": e.note, "signals": {s.signal_type: s.value for s in e.signals}} for e in entries
+            {
+                "id": e.id,
+                "note": e.note,
+                "signals": {s.signal_type: s.value for s in e.signals if s.signal_type != "keypoints"},
+            }
+            for e in entries
         ],
     }
 

@@ -1,31 +1,70 @@
-"""Bank matching over the store: indexes built by streaming bank signals, exact lookups in the database.
+"""Bank matching over the store: indexes filled from enabled banks, exact lookups in the database,
+geometric verification of derivatives, and the decision rule.
 
-The indexes themselves (`matching/`) are pure; this service fills them from enabled banks and turns index
-hits into `Candidate`s for the decision rule.
+The indexes themselves (`matching/`) are pure; this service fills them from the bank signals (or from the
+copy persisted beside the database, see `matcher_cache.py`), turns index hits into `Candidate`s, verifies
+the ones that need it and applies `matching.decide`.
+
+Memory: bank entry -> bank is looked up in the database for the few entries an item hits, so the matcher
+holds only the indexes (PDQ ~32 bytes per entry, SSCD ~0.5-2 KB per vector) and the ids of entries that
+have keypoints.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from reclaim.matching.decide import BankRule, Candidate, Decision, decide
+from reclaim.errors import ReclaimError
+from reclaim.matching.decide import PDQ_PROPOSE, SSCD_PROPOSE, BankRule, Candidate, Decision, decide
+from reclaim.matching.float_index import FloatIndex
+from reclaim.matching.index import SignalIndex
 from reclaim.matching.pdq_flat import PdqFlatIndex
+from reclaim.matching.pdq_mih import PdqMultiHashIndex
+from reclaim.matching.verify import Verification, verify
 from reclaim.matching.vpdq_rule import compare_shares, unique_good_frames
+from reclaim.media.image import decode_image
 from reclaim.model import HashedMedia, SignalValue
+from reclaim.settings import Limits
+from reclaim.signals.keypoints import QUERY_KEYPOINTS, QUERY_WORK_SIDE, keypoints_of, mirrored
+from reclaim.signals.keypoints import KeypointsSignal as _Keypoints
 from reclaim.signals.pdq import PDQ_MIN_QUALITY
 from reclaim.signals.registry import SIGNAL_TYPES
+from reclaim.signals.sscd import SSCD_DIM, SSCD_MAX_VECTORS
+from reclaim.signals.sscd import decode as decode_sscd
 from reclaim.signals.vpdq import VPDQ_FRAME_THRESHOLD, parse_vpdq
 from reclaim.store.records import insert_matches
 from reclaim.store.tables import Bank, BankEntry, BankSignal, Media
 
+if TYPE_CHECKING:
+    from reclaim.faces import FaceStage
+
+log = logging.getLogger(__name__)
+
 DEFAULT_THRESHOLDS: dict[str, float] = {s.name: s.default_threshold for s in SIGNAL_TYPES}
-EXACT_SIGNALS = tuple(s.name for s in SIGNAL_TYPES if not s.approximate)
+# Looked up by equality in the database (keypoints are compared by verification, never by equality).
+EXACT_SIGNALS = tuple(s.name for s in SIGNAL_TYPES if not s.approximate and s.name != _Keypoints.name)
+INDEXED_SIGNALS = ("pdq", "sscd")
 STREAM_CHUNK = 5000
+# Banks this large get the multi-index-hashing PDQ index (exact, ~10x faster than a flat scan at 10M).
+MIH_MIN = 1_000_000
+# SSCD neighbours examined per query vector.
+SSCD_K = 32
+# Verification is the slow step (~5-20 ms per candidate): at most this many candidates per item.
+MAX_VERIFY = 8
+
+
+def sscd_ref(entry_id: int, k: int) -> int:
+    """Index id of the k-th SSCD vector of an entry (videos have one per keyframe)."""
+    return entry_id * SSCD_MAX_VECTORS + k
 
 
 @dataclass
@@ -35,75 +74,144 @@ class _VpdqRefs:
     entry_frames: dict[int, int] = field(default_factory=dict)  # entry id -> unique frames
 
 
+@dataclass
+class _Proposal:
+    """What the indexes say about one entry for one item: best PDQ distance and best SSCD cosine distance."""
+
+    pdq: float | None = None
+    sscd: float | None = None
+
+
 class BankMatcher:
     """Matches hashed media against the enabled banks (or a subset of entries, for retro-matching)."""
 
     def __init__(self, rules: dict[int, BankRule], entry_ids: Collection[int] | None = None) -> None:
         self.rules = rules
         self.only_entries = set(entry_ids) if entry_ids is not None else None
-        self.pdq = PdqFlatIndex()
-        self.entry_bank: dict[int, int] = {}
+        self.pdq: SignalIndex = PdqFlatIndex()
+        self.sscd: dict[str, FloatIndex] = {}  # model fingerprint -> index
+        self.keypoint_entries: set[int] = set()
         self.vpdq = _VpdqRefs()
+        # Entries whose PDQ/SSCD rows are in the indexes (kept so a persisted copy can be checked and updated).
+        self.indexed_entries = np.zeros(0, dtype=np.int64)
+        self.max_signal_id = 0
+        # How the indexes were obtained: "built", "loaded" or "updated" (from the persisted copy).
+        self.index_state = "built"
+        # The pipeline's consented face stage (faces.py), set up on first use; never used by retro-matching.
+        self.faces: FaceStage | None = None
 
     @classmethod
-    def load(cls, session: Session, entry_ids: Collection[int] | None = None) -> BankMatcher:
+    def load(
+        cls, session: Session, entry_ids: Collection[int] | None = None, cache_dir: Path | None = None
+    ) -> BankMatcher:
+        """Indexes over the enabled banks; with `cache_dir`, reuse and update the copy persisted there."""
         banks = session.scalars(select(Bank).where(Bank.enabled.is_(True))).all()
         rules = {b.id: BankRule(b.id, b.name, b.kind, dict(b.thresholds or {})) for b in banks}
         matcher = cls(rules, entry_ids)
-        matcher._fill(session)
+        if cache_dir is not None and entry_ids is None:
+            from reclaim.matcher_cache import load_or_build
+
+            load_or_build(session, matcher, cache_dir)
+        else:
+            matcher.build(session)
+        matcher._load_small(session)
         return matcher
 
-    def _fill(self, session: Session) -> None:
+    # --- filling ---------------------------------------------------------------------------------------
+
+    def _active(self, stmt: Any) -> Any:
         stmt = (
-            select(
-                BankSignal.entry_id,
-                BankEntry.bank_id,
-                BankSignal.signal_type,
-                BankSignal.value,
-                BankSignal.quality,
-            )
-            .join(BankEntry, BankEntry.id == BankSignal.entry_id)
+            stmt.join(BankEntry, BankEntry.id == BankSignal.entry_id)
             .join(Bank, Bank.id == BankEntry.bank_id)
             .where(Bank.enabled.is_(True), BankEntry.disabled_at.is_(None))
-            .where(BankSignal.signal_type.in_(("pdq", "vpdq")))
-            .execution_options(yield_per=STREAM_CHUNK)
         )
+        if self.only_entries is not None and len(self.only_entries) <= 1000:
+            stmt = stmt.where(BankEntry.id.in_(sorted(self.only_entries)))
+        return stmt
+
+    def indexed_rows(self, session: Session, after_id: int = 0) -> Iterator[tuple[int, int, str, str, int | None]]:
+        """(signal id, entry id, type, value, quality) of active PDQ/SSCD rows with id > after_id, by id."""
+        stmt = self._active(
+            select(BankSignal.id, BankSignal.entry_id, BankSignal.signal_type, BankSignal.value, BankSignal.quality)
+        ).where(BankSignal.signal_type.in_(INDEXED_SIGNALS), BankSignal.id > after_id)
+        for row in session.execute(stmt.order_by(BankSignal.id).execution_options(yield_per=STREAM_CHUNK)):
+            if self.only_entries is None or row[1] in self.only_entries:
+                yield row[0], row[1], row[2], row[3], row[4]
+
+    def build(self, session: Session) -> None:
+        count = session.scalar(self._active(select(func.count(BankSignal.id))).where(BankSignal.signal_type == "pdq"))
+        self.pdq = PdqMultiHashIndex() if (count or 0) >= MIH_MIN else PdqFlatIndex()
+        self.sscd = {}
+        self.indexed_entries = np.zeros(0, dtype=np.int64)
+        self.max_signal_id = 0
+        self.add_rows(self.indexed_rows(session))
+        self.index_state = "built"
+
+    def add_rows(self, rows: Iterable[tuple[int, int, str, str, int | None]]) -> int:
+        """Add PDQ/SSCD bank rows to the indexes in chunks; returns how many rows were added."""
+        added = 0
         pdq_ids: list[int] = []
         pdq_values: list[str] = []
-        for entry_id, bank_id, signal_type, value, quality in session.execute(stmt):
-            if self.only_entries is not None and entry_id not in self.only_entries:
-                continue
-            self.entry_bank[entry_id] = bank_id
+        sscd: dict[str, tuple[list[int], list[np.ndarray]]] = defaultdict(lambda: ([], []))
+        entries: list[int] = []
+
+        def flush() -> None:
+            nonlocal pdq_ids, pdq_values
+            self.pdq.add(pdq_ids, pdq_values)
+            pdq_ids, pdq_values = [], []
+            for fp, (ids, vecs) in sscd.items():
+                if ids:
+                    self.sscd.setdefault(fp, FloatIndex(SSCD_DIM)).add(ids, np.concatenate(vecs))
+            sscd.clear()
+
+        for signal_id, entry_id, signal_type, value, quality in rows:
+            added += 1
+            entries.append(entry_id)
+            self.max_signal_id = max(self.max_signal_id, signal_id)
             if signal_type == "pdq":
                 if quality is not None and quality < PDQ_MIN_QUALITY:
                     continue
                 pdq_ids.append(entry_id)
                 pdq_values.append(value)
-                if len(pdq_ids) >= STREAM_CHUNK:
-                    self.pdq.add(pdq_ids, pdq_values)
-                    pdq_ids, pdq_values = [], []
             else:
-                frames = unique_good_frames(parse_vpdq(value))
-                start = len(self.vpdq.frame_entry)
-                self.vpdq.index.add(range(start, start + len(frames)), frames)
-                self.vpdq.frame_entry.extend([entry_id] * len(frames))
-                self.vpdq.entry_frames[entry_id] = len(frames)
-        self.pdq.add(pdq_ids, pdq_values)
+                fp, vectors = decode_sscd(value)
+                ids, vecs = sscd[fp]
+                ids.extend(sscd_ref(entry_id, k) for k in range(len(vectors)))
+                vecs.append(vectors)
+            if len(pdq_ids) + sum(len(i) for i, _ in sscd.values()) >= STREAM_CHUNK:
+                flush()
+        flush()
+        if entries:
+            self.indexed_entries = np.union1d(self.indexed_entries, np.asarray(entries, dtype=np.int64))
+        return added
 
-    def candidates(self, session: Session, media: HashedMedia) -> list[Candidate]:
-        out: list[Candidate] = []
-        out.extend(self._exact(session, media))
-        pdq = media.signals.get("pdq")
-        if pdq is not None and len(self.pdq):
-            out.extend(self._pdq([pdq.value, *media.query_variants.get("pdq", ())]))
-        vpdq = media.signals.get("vpdq")
-        if vpdq is not None and len(self.vpdq.index):
-            out.extend(self._vpdq(vpdq.value))
-        return out
+    def remove_entries(self, entry_ids: Sequence[int]) -> None:
+        """Drop disabled entries from the indexes without a rebuild."""
+        if not entry_ids:
+            return
+        self.pdq.remove(list(entry_ids))
+        refs = [sscd_ref(e, k) for e in entry_ids for k in range(SSCD_MAX_VECTORS)]
+        for index in self.sscd.values():
+            index.remove(refs)
+        self.indexed_entries = np.setdiff1d(self.indexed_entries, np.asarray(entry_ids, dtype=np.int64))
 
-    def decide(self, session: Session, media: HashedMedia) -> Decision:
-        pdq = media.signals.get("pdq")
-        return decide(self.candidates(session, media), self.rules, DEFAULT_THRESHOLDS, pdq.quality if pdq else None)
+    def _load_small(self, session: Session) -> None:
+        """vPDQ frames and the ids of entries with keypoints: small, always read fresh from the database."""
+        stmt = self._active(select(BankSignal.entry_id, BankSignal.value)).where(BankSignal.signal_type == "vpdq")
+        for entry_id, value in session.execute(stmt.execution_options(yield_per=500)):
+            if self.only_entries is not None and entry_id not in self.only_entries:
+                continue
+            frames = unique_good_frames(parse_vpdq(value))
+            start = len(self.vpdq.frame_entry)
+            self.vpdq.index.add(range(start, start + len(frames)), frames)
+            self.vpdq.frame_entry.extend([entry_id] * len(frames))
+            self.vpdq.entry_frames[entry_id] = len(frames)
+        stmt = self._active(select(BankSignal.entry_id)).where(BankSignal.signal_type == _Keypoints.name)
+        self.keypoint_entries = {
+            e for e in session.scalars(stmt) if self.only_entries is None or e in self.only_entries
+        }
+
+    # --- proposing, verifying, deciding -----------------------------------------------------------------
 
     def _max_threshold(self, method: str) -> float:
         return max(
@@ -111,32 +219,155 @@ class BankMatcher:
             default=DEFAULT_THRESHOLDS[method],
         )
 
-    def _exact(self, session: Session, media: HashedMedia) -> Iterable[Candidate]:
+    def proposals(self, media: HashedMedia) -> dict[int, _Proposal]:
+        """Entries the in-memory indexes place near this item (PDQ incl. dihedral variants, SSCD)."""
+        out: dict[int, _Proposal] = defaultdict(_Proposal)
+        pdq = media.signals.get("pdq")
+        if pdq is not None and len(self.pdq):
+            limit = max(self._max_threshold("pdq"), PDQ_PROPOSE)
+            for hits in self.pdq.query([pdq.value, *media.query_variants.get("pdq", ())], limit):
+                for hit in hits:
+                    p = out[hit.ref_id]
+                    p.pdq = hit.distance if p.pdq is None else min(p.pdq, hit.distance)
+        sscd = media.signals.get("sscd")
+        if sscd is not None:
+            fp, vectors = decode_sscd(sscd.value)
+            index = self.sscd.get(fp)
+            if index is not None and len(index):
+                limit = max(self._max_threshold("sscd"), SSCD_PROPOSE)
+                for hits in index.search(vectors, SSCD_K, limit):
+                    for hit in hits:
+                        p = out[hit.ref_id // SSCD_MAX_VECTORS]
+                        p.sscd = hit.distance if p.sscd is None else min(p.sscd, hit.distance)
+        return dict(out)
+
+    def _to_verify(self, proposals: dict[int, _Proposal], weak_pdq: bool = False) -> list[int]:
+        """Entries with keypoints whose proposal is not already a PDQ match, most promising first.
+
+        `weak_pdq`: the item's PDQ quality is too low to match on PDQ alone, so PDQ matches are verified too.
+        """
+        pdq_limit = self._max_threshold("pdq")
+        wanted = [
+            e
+            for e, p in proposals.items()
+            if e in self.keypoint_entries
+            and (p.pdq is None or p.pdq > pdq_limit or weak_pdq)
+            and ((p.sscd is not None and p.sscd <= SSCD_PROPOSE) or (p.pdq is not None and p.pdq <= PDQ_PROPOSE))
+        ]
+        wanted.sort(key=lambda e: (proposals[e].sscd if proposals[e].sscd is not None else 1.0, proposals[e].pdq or 0))
+        return wanted[:MAX_VERIFY]
+
+    def enrich(self, media: HashedMedia, data: bytes, limits: Limits) -> HashedMedia:
+        """Add the query keypoints (never stored) when some candidate will need geometric verification.
+
+        Called while the bytes are still at hand; costs nothing for the vast majority of items, which
+        have no candidate at all.
+        """
+        if media.media_type != "image" or not self.keypoint_entries:
+            return media
+        if not self._to_verify(self.proposals(media), _weak_pdq(media)):
+            return media
+        try:
+            decoded = decode_image(data, limits)
+        except ReclaimError:
+            return media
+        value = keypoints_of(decoded.image, QUERY_KEYPOINTS, (decoded.width, decoded.height), QUERY_WORK_SIDE)
+        if value is None:
+            return media
+        values = (value, mirrored(value))
+        return replace(media, query_variants={**media.query_variants, _Keypoints.name: values})
+
+    def candidates(self, session: Session, media: HashedMedia) -> list[Candidate]:
+        found: list[tuple[int, str, float, float | None, dict[str, Any] | None]] = []
+        for entry_id, name in self._exact(session, media):
+            found.append((entry_id, name, 0.0, None, None))
+        proposals = self.proposals(media)
+        for entry_id, p in proposals.items():
+            if p.pdq is not None:
+                found.append((entry_id, "pdq", p.pdq, None, None))
+            if p.sscd is not None:
+                found.append((entry_id, "sscd", p.sscd, 1.0 - p.sscd, None))
+        query_kps = media.query_variants.get(_Keypoints.name, ())
+        if query_kps:
+            found.extend(self._verified(session, proposals, query_kps, _weak_pdq(media)))
+            # Where verification was possible, SSCD alone must be near-certain (decide.SSCD_VERIFIABLE_MAX).
+            found = [
+                (e, m, d, s, {"verifiable": True} if m == "sscd" and e in self.keypoint_entries else x)
+                for e, m, d, s, x in found
+            ]
+        vpdq = media.signals.get("vpdq")
+        if vpdq is not None and len(self.vpdq.index):
+            found.extend(self._vpdq(vpdq.value))
+        if not found:
+            return []
+        banks = self._banks_of(session, {f[0] for f in found})
+        return [
+            Candidate(banks[e], e, method, distance, score, details)
+            for e, method, distance, score, details in found
+            if e in banks
+        ]
+
+    def decide(self, session: Session, media: HashedMedia) -> Decision:
+        pdq = media.signals.get("pdq")
+        return decide(self.candidates(session, media), self.rules, DEFAULT_THRESHOLDS, pdq.quality if pdq else None)
+
+    def _banks_of(self, session: Session, entry_ids: set[int]) -> dict[int, int]:
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.bank_id).where(
+                BankEntry.id.in_(sorted(entry_ids)), BankEntry.disabled_at.is_(None)
+            )
+        )
+        return {e: b for e, b in rows if b in self.rules}
+
+    def _verified(
+        self, session: Session, proposals: dict[int, _Proposal], query_kps: Sequence[str], weak_pdq: bool
+    ) -> Iterator[tuple[int, str, float, float | None, dict[str, Any] | None]]:
+        wanted = self._to_verify(proposals, weak_pdq)
+        if not wanted:
+            return
+        refs = session.execute(
+            select(BankSignal.entry_id, BankSignal.value).where(
+                BankSignal.entry_id.in_(wanted), BankSignal.signal_type == _Keypoints.name
+            )
+        )
+        for entry_id, ref in refs:
+            best: tuple[Verification, bool] | None = None
+            for flipped, query in enumerate(query_kps):
+                result = verify(ref, query)
+                if result is not None and (best is None or result.inliers > best[0].inliers):
+                    best = (result, bool(flipped))
+            if best is None:
+                continue
+            p = proposals[entry_id]
+            via = "sscd" if p.sscd is not None and p.sscd <= SSCD_PROPOSE else "pdq"
+            details = {
+                "region": list(best[0].region),
+                "inliers": best[0].inliers,
+                "reference_keypoints": best[0].reference_keypoints,
+                "proposed_by": via,
+                "mirrored": best[1],
+            }
+            distance = p.sscd if via == "sscd" and p.sscd is not None else (p.pdq or 0.0) / 256.0
+            score = 1.0 - p.sscd if p.sscd is not None else None
+            yield entry_id, "verified", distance, score, details
+
+    def _exact(self, session: Session, media: HashedMedia) -> Iterable[tuple[int, str]]:
         for name in EXACT_SIGNALS:
             value = media.signals.get(name)
             if value is None:
                 continue
             stmt = (
-                select(BankSignal.entry_id, BankEntry.bank_id)
+                select(BankSignal.entry_id)
                 .join(BankEntry, BankEntry.id == BankSignal.entry_id)
                 .join(Bank, Bank.id == BankEntry.bank_id)
                 .where(BankSignal.signal_type == name, BankSignal.value_key == value.value[:64])
                 .where(Bank.enabled.is_(True), BankEntry.disabled_at.is_(None))
             )
-            for entry_id, bank_id in session.execute(stmt):
+            for entry_id in session.scalars(stmt):
                 if self.only_entries is None or entry_id in self.only_entries:
-                    yield Candidate(bank_id, entry_id, name, 0.0)
+                    yield entry_id, name
 
-    def _pdq(self, queries: list[str]) -> Iterable[Candidate]:
-        best: dict[int, float] = {}
-        for hits in self.pdq.query(queries, self._max_threshold("pdq")):
-            for hit in hits:
-                if hit.distance < best.get(hit.ref_id, float("inf")):
-                    best[hit.ref_id] = hit.distance
-        for entry_id, distance in best.items():
-            yield Candidate(self.entry_bank[entry_id], entry_id, "pdq", distance)
-
-    def _vpdq(self, value: str) -> Iterable[Candidate]:
+    def _vpdq(self, value: str) -> Iterable[tuple[int, str, float, float | None, dict[str, Any] | None]]:
         query = unique_good_frames(parse_vpdq(value))
         if not query:
             return
@@ -154,8 +385,19 @@ class BankMatcher:
                 dists[entry].append(d)
         for entry, q_frames in matched_q.items():
             cmp = compare_shares(len(query), self.vpdq.entry_frames[entry], q_frames, matched_r[entry], dists[entry])
-            if cmp.is_match():
-                yield Candidate(self.entry_bank[entry], entry, "vpdq", cmp.median_distance, cmp.score)
+            kind = cmp.kind()
+            if kind is not None:
+                details = {
+                    "kind": kind,
+                    "query_percent": round(cmp.query_percent, 1),
+                    "reference_percent": round(cmp.reference_percent, 1),
+                }
+                yield entry, "vpdq", cmp.median_distance, cmp.score, details
+
+
+def _weak_pdq(media: HashedMedia) -> bool:
+    pdq = media.signals.get("pdq")
+    return pdq is not None and pdq.quality is not None and pdq.quality < PDQ_MIN_QUALITY
 
 
 def stored_media(session: Session, chunk: int = STREAM_CHUNK) -> Iterator[HashedMedia]:
@@ -187,7 +429,8 @@ def match_earlier_media(session: Session, entry_ids: Collection[int]) -> dict[in
 
     Only the new entries are indexed, and the stored media streams through that small index; the full
     decision (thresholds, negative banks) is taken only for media that hit. Stored media keeps no dihedral
-    variants, so a flipped or rotated copy seen before enrolment is not found here (a known gap).
+    variants and no keypoints (no pixels are kept), so a flipped or rotated copy seen before enrolment is
+    found only by SSCD, and derivatives only by the SSCD-alone rule (no geometric verification).
     """
     if not entry_ids:
         return {}

@@ -16,7 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reclaim.errors import ReclaimError
+from reclaim.evidence.capture import capture_known, capture_new
+from reclaim.faces import record_face_matches, scan_faces
 from reclaim.matcher import BankMatcher
+from reclaim.matcher_cache import index_dir
 from reclaim.model import HashedMedia
 from reclaim.settings import Settings
 from reclaim.signals.hashing import hash_media, sha256_of
@@ -62,7 +65,7 @@ def ingest(store: Store, source: Source, settings: Settings, progress: Progress 
     """Run every observation of `source` through the stages; bad items become ingest errors, the run goes on."""
     summary = IngestSummary()
     with store.transaction() as session:
-        matcher = BankMatcher.load(session)
+        matcher = BankMatcher.load(session, cache_dir=index_dir(settings))
     rooms: dict[RoomRef, int] = {}
     for item in source.observations():
         summary.files += 1
@@ -104,29 +107,36 @@ def ingest_observation(
     with store.transaction() as session:
         known = session.scalar(select(Media.id).where(Media.sha256 == sha256))
         if known is not None:
-            records.ensure_sighting(session, known, _room_id(session, rooms, obs.room), obs)
+            new_sighting = records.ensure_sighting(session, known, _room_id(session, rooms, obs.room), obs)
             records.clear_error(session, source_name, obs.locator)
+            capture_known(session, settings, obs, known, data, new_sighting)
             summary.duplicates += 1
             return known
     try:
-        hashed = hash_media(data, settings.limits, obs.media_type)
+        hashed = hash_media(data, settings.limits, obs.media_type, settings.signals)
+        hashed = matcher.enrich(hashed, data, settings.limits)  # keypoints, only when a candidate needs verifying
     except ReclaimError as exc:
         _record_error(store, source_name, rooms, obs.room, obs.locator, _reason(exc), summary)
         return None
-    del data  # hash-only: the bytes go no further
+    face_hits = scan_faces(store, settings, matcher, data, hashed.media_type)  # only for consented, enrolled cases
     try:
         with store.transaction() as session:
-            return _record_and_match(session, source_name, obs, hashed, matcher, rooms, summary)
+            media_id = _record_and_match(session, source_name, obs, hashed, matcher, rooms, summary)
+            summary.matches += record_face_matches(session, matcher, media_id, hashed, face_hits)
+            # Hash-only unless an evidence hold covers the room or a matched case: then kept encrypted.
+            capture_new(session, settings, obs, media_id, hashed, data)
+            return media_id
     except IntegrityError:
         # Another ingest stored the same media between our check and our insert: it is a duplicate now.
         rooms.clear()
         with store.transaction() as session:
-            media_id = session.scalar(select(Media.id).where(Media.sha256 == hashed.sha256))
-            if media_id is None:
+            existing = session.scalar(select(Media.id).where(Media.sha256 == hashed.sha256))
+            if existing is None:
                 raise
-            records.ensure_sighting(session, media_id, _room_id(session, rooms, obs.room), obs)
+            new_sighting = records.ensure_sighting(session, existing, _room_id(session, rooms, obs.room), obs)
+            capture_known(session, settings, obs, existing, data, new_sighting)
             summary.duplicates += 1
-            return media_id
+            return existing
 
 
 def _record_and_match(

@@ -37,3 +37,41 @@ def test_negative_bank_suppresses_everything_else() -> None:
 
 def test_candidates_of_disabled_or_unknown_banks_are_ignored() -> None:
     assert decide([Candidate(99, 1, "pdq", 0)], BANKS, DEFAULTS, 100).matches == []
+
+
+VERIFIED = {"inliers": 57, "reference_keypoints": 300, "region": [0, 0, 10, 10]}
+
+
+def test_verified_derivatives_need_enough_inliers() -> None:
+    few = {"inliers": 19, "reference_keypoints": 300}
+    sparse = {"inliers": 12, "reference_keypoints": 30}  # a smooth picture: 40 % of its keypoints
+    d = decide(
+        [
+            Candidate(1, 10, "verified", 0.4, 0.6, VERIFIED),
+            Candidate(1, 11, "verified", 0.4, 0.6, few),
+            Candidate(1, 12, "verified", 0.4, 0.6, sparse),
+        ],
+        BANKS,
+        DEFAULTS,
+        100,
+    )
+    assert [(c.entry_id, c.details) for c in d.matches] == [(10, VERIFIED), (12, sparse)]
+
+
+def test_sscd_alone_is_stricter_where_verification_was_possible() -> None:
+    defaults = {**DEFAULTS, "sscd": 0.25}
+    cands = [
+        Candidate(2, 20, "sscd", 0.2, 0.8),  # no keypoints to verify with: cosine 0.8 is enough
+        Candidate(2, 21, "sscd", 0.2, 0.8, {"verifiable": True}),  # verification failed: not enough
+        Candidate(2, 22, "sscd", 0.05, 0.95, {"verifiable": True}),
+    ]
+    assert [c.entry_id for c in decide(cands, BANKS, defaults, 100).matches] == [22, 20]
+
+
+def test_most_certain_method_kept_and_negative_banks_cover_new_methods() -> None:
+    defaults = {**DEFAULTS, "sscd": 0.25}
+    cands = [Candidate(2, 20, "sscd", 0.1, 0.9), Candidate(2, 20, "verified", 0.1, 0.9, VERIFIED)]
+    (kept,) = decide(cands, BANKS, defaults, 100).matches
+    assert kept.method == "verified"
+    d = decide([*cands, Candidate(3, 30, "verified", 0.3, 0.7, VERIFIED)], BANKS, defaults, 100)
+    assert d.matches == [] and [c.method for c in d.suppressed] == ["verified"]

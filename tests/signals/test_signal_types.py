@@ -9,13 +9,15 @@ import pytest
 from reclaim import synthetic
 from reclaim.errors import InvalidSignal
 from reclaim.model import HashedMedia
-from reclaim.settings import Limits
+from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.base import SignalType
 from reclaim.signals.exchange import parse_pytx, pytx_lines
 from reclaim.signals.hashing import hash_media
 from reclaim.signals.registry import SIGNAL_TYPES, by_pytx_name, signal_type
 
 IDS = [s.name for s in SIGNAL_TYPES]
+# Every optional signal on, so that each registered type is computed and checked.
+ALL = SignalOptions(keypoints=True)
 
 
 @cache
@@ -35,7 +37,7 @@ def transformed(media_type: str) -> bytes:
 
 @cache
 def hashed(data: bytes) -> HashedMedia:
-    return hash_media(data, Limits())
+    return hash_media(data, Limits(), options=ALL)
 
 
 def media_types(st: SignalType) -> list[str]:
@@ -46,7 +48,7 @@ def media_types(st: SignalType) -> list[str]:
 def test_output_is_stable_and_canonical(st: SignalType) -> None:
     for mt in media_types(st):
         a = hashed(original(mt)).signals[st.name]
-        b = hash_media(original(mt), Limits()).signals[st.name]
+        b = hash_media(original(mt), Limits(), options=ALL).signals[st.name]
         assert a == b
         assert st.validate(a.value) == a.value
         assert st.distance(a.value, a.value) == 0

@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 
 from reclaim import output
-from reclaim.cli import core
+from reclaim.cli import cases, core, evidence, intel, matching, service, telegram
 from reclaim.cli.common import app
 from reclaim.errors import ReclaimError
 from reclaim.output import stderr
 
-__all__ = ["app", "core", "main"]
+__all__ = ["app", "cases", "core", "evidence", "intel", "main", "matching", "service", "telegram"]
 
 
 def main() -> None:

@@ -137,7 +137,7 @@ def bank_add(
     settings = workspace_settings()
     store = open_store(settings)
     with output.progress("Hashing", not json), store.transaction() as session:
-        results = banks.add_files(session, name, files, settings.limits, note)
+        results = banks.add_files(session, name, files, settings.limits, note, settings.signals)
     if json:
         emit_json([r.to_json() for r in results])
     else:
@@ -284,9 +284,11 @@ def matches(
     if json:
         emit_json(rows)
     else:
+        # Score and region only when some match has them (verified derivatives, SSCD, vPDQ), to keep it narrow.
+        extra = [c for c in ("score", "region") if any(m.get(c) is not None for m in rows)]
         table(
             "Matches",
-            ["id", "bank", "entry", "method", "distance", "status", "seen at"],
+            ["id", "bank", "entry", "method", "distance", *extra, "status", "seen at"],
             [
                 (
                     m["id"],
@@ -294,12 +296,21 @@ def matches(
                     m["bank_entry_id"],
                     m["method"],
                     f"{m['distance']:g}",
+                    *[_score_or_region(c, m.get(c)) for c in extra],
                     m["status"],
                     "; ".join(f"{s['room']}: {s['path'] or s['message_id']}" for s in m["sightings"]),
                 )
                 for m in rows
             ],
         )
+
+
+def _score_or_region(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column == "score":
+        return f"{value:.2f}"
+    return "x{} y{} {}x{}".format(*value)
 
 
 @app.command()

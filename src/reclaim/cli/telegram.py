@@ -56,12 +56,21 @@ def print_summary(summary: TelegramSummary, json: bool) -> None:
             stderr.print(f"… and {len(summary.errors) - 200} more; `--json` lists them all.")
 
 
-@app.command()
+rooms_app = typer.Typer(help="List rooms; `rooms lineage` joins recreated rooms.", invoke_without_command=True)
+actors_app = typer.Typer(help="List accounts; `actors stats` counts them uniquely.", invoke_without_command=True)
+app.add_typer(rooms_app, name="rooms")
+app.add_typer(actors_app, name="actors")
+
+
+@rooms_app.callback()
 def rooms(
+    ctx: typer.Context,
     platform: Annotated[str | None, typer.Option("--platform", help="Only rooms of this platform.")] = None,
     json: JsonFlag = False,
 ) -> None:
     """List rooms with their titles over time, counts and activity span."""
+    if ctx.invoked_subcommand is not None:
+        return
     with workspace_store().transaction() as session:
         rows = listings.list_rooms(session, platform)
     if json:
@@ -88,12 +97,15 @@ def rooms(
     )
 
 
-@app.command()
+@actors_app.callback()
 def actors(
+    ctx: typer.Context,
     room: Annotated[str | None, typer.Option("--room", help="Only actors seen in this room (id from `rooms`).")] = None,
     json: JsonFlag = False,
 ) -> None:
     """List accounts seen in rooms, with their names over time and what they posted."""
+    if ctx.invoked_subcommand is not None:
+        return
     with workspace_store().transaction() as session:
         rows = listings.list_actors(session, room)
     if json:

@@ -1,12 +1,13 @@
 """Exact PDQ search: a FAISS binary flat index (brute-force Hamming, SIMD) with integer ids.
 
 Flat search is exact, so recall is 100 % at any threshold; it is the right index up to about a million
-entries. A multi-hash index for larger banks plugs in behind the same `SignalIndex` interface.
+entries; above that, matching/pdq_mih.py (multi-index hashing) answers the same queries exactly, faster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -50,3 +51,12 @@ class PdqFlatIndex:
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    def save(self, path: Path) -> None:
+        faiss.write_index_binary(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> PdqFlatIndex:
+        index = cls()
+        index._index = faiss.read_index_binary(str(path))  # type: ignore[assignment]  # an IDMap2, as saved
+        return index

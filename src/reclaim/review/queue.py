@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from reclaim.banks import get_bank
 from reclaim.errors import ConfigError
 from reclaim.model import MATCH_STATUSES
+from reclaim.rooms.listings import sources_of
 from reclaim.store.tables import Bank, BankEntry, Match, Media, Room, Sighting
 
 PAGE = 1000
@@ -32,6 +33,7 @@ def list_matches(session: Session, status: str | None = None, bank: str | None =
         stmt = stmt.where(Bank.id == get_bank(session, bank).id)
     rows = session.execute(stmt).all()
     sightings = _sightings(session, {m.media_id for m, _, _ in rows})
+    derived = sources_of(session, {m.media_id for m, _, _ in rows})
     return [
         {
             "id": m.id,
@@ -41,11 +43,24 @@ def list_matches(session: Session, status: str | None = None, bank: str | None =
             "method": m.method,
             "distance": m.distance,
             "score": m.score,
+            # Verified derivatives: the part of the enrolled original (x, y, w, h, its pixels) the media shows.
+            "region": (m.details or {}).get("region") if m.method == "verified" else None,
             "status": m.status,
             "sightings": sightings.get(m.media_id, []),
+            # Request → output links: the photo this media was made from, which leads to the person to protect.
+            "derived_from": derived.get(m.media_id, []),
+            **_face_fields(m),
         }
         for m, sha, bank_name in rows
     ]
+
+
+def _face_fields(m: Match) -> dict[str, Any]:
+    """Face matches also say which case, where the face is (x, y, w, h) and, in a video, when (seconds)."""
+    if m.method != "face":
+        return {}
+    details = m.details or {}
+    return {"case": details.get("case"), "box": details.get("box"), "time_s": details.get("time_s")}
 
 
 def _sightings(session: Session, media_ids: set[int]) -> dict[int, list[dict[str, Any]]]:

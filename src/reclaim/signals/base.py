@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from reclaim.media.image import DecodedImage
 from reclaim.media.video import DecodedVideo
 from reclaim.model import MediaType, SignalValue
+from reclaim.settings import SignalOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Content:
     media_type: MediaType
     image: DecodedImage | None = None
     video: DecodedVideo | None = None
+    options: SignalOptions = field(default_factory=SignalOptions)
 
 
 @dataclass(frozen=True, slots=True)

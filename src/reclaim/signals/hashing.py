@@ -9,7 +9,7 @@ from reclaim.media.image import decode_image
 from reclaim.media.sniff import kind_from_bytes
 from reclaim.media.video import decode_video
 from reclaim.model import HashedMedia, MediaType, SignalValue
-from reclaim.settings import Limits
+from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.base import Content
 from reclaim.signals.registry import SIGNAL_TYPES
 
@@ -28,18 +28,24 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def hash_media(data: bytes, limits: Limits, claimed: MediaType | None = None) -> HashedMedia:
-    """Decode within `limits` and compute every signal that applies. Raises UnsupportedMedia for bad input."""
+def hash_media(
+    data: bytes, limits: Limits, claimed: MediaType | None = None, options: SignalOptions | None = None
+) -> HashedMedia:
+    """Decode within `limits` and compute every signal that applies. Raises UnsupportedMedia for bad input.
+
+    `options` picks the optional signals (SSCD model or off; keypoints for enrolment); default: SSCD distilled.
+    """
+    options = options or SignalOptions()
     if not data:
         raise UnsupportedMedia("the file is empty (0 bytes)")
     media_type = media_type_of(data, claimed)
     if media_type == "image":
         image = decode_image(data, limits)
-        content = Content(data=data, media_type="image", image=image)
+        content = Content(data=data, media_type="image", image=image, options=options)
         width, height, duration = image.width, image.height, None
     else:
         video = decode_video(data, limits)
-        content = Content(data=data, media_type="video", video=video)
+        content = Content(data=data, media_type="video", video=video, options=options)
         width, height, duration = video.width, video.height, video.duration_s
     signals: dict[str, SignalValue] = {}
     variants: dict[str, tuple[str, ...]] = {}

@@ -6,10 +6,19 @@ from reclaim.errors import UnknownSignalType
 from reclaim.model import MediaType
 from reclaim.signals.base import SignalType
 from reclaim.signals.cryptographic import Md5Signal, Sha256Signal
+from reclaim.signals.keypoints import KeypointsSignal
 from reclaim.signals.pdq import PdqSignal
+from reclaim.signals.sscd import SscdSignal
 from reclaim.signals.vpdq import VpdqSignal
 
-SIGNAL_TYPES: tuple[SignalType, ...] = (Sha256Signal(), Md5Signal(), PdqSignal(), VpdqSignal())
+SIGNAL_TYPES: tuple[SignalType, ...] = (
+    Sha256Signal(),
+    Md5Signal(),
+    PdqSignal(),
+    VpdqSignal(),
+    SscdSignal(),
+    KeypointsSignal(),
+)
 _BY_NAME = {s.name: s for s in SIGNAL_TYPES}
 
 

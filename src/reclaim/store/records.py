@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from reclaim.matching.decide import Candidate
@@ -46,22 +46,34 @@ def ensure_sighting(session: Session, media_id: int, room_id: int, obs: Observat
 
 
 def insert_media(session: Session, hashed: HashedMedia) -> int:
-    media = Media(
-        sha256=hashed.sha256,
-        md5=hashed.md5,
-        media_type=hashed.media_type,
-        size_bytes=hashed.size_bytes,
-        width=hashed.width,
-        height=hashed.height,
-        duration_s=hashed.duration_s,
-    )
-    media.signals = [
-        Signal(signal_type=s.signal_type, value=s.value, value_key=value_key(s.value), quality=s.quality)
+    """Media and its signals in two statements (Core inserts: this runs once per new item of every ingest)."""
+    media_id = session.execute(
+        insert(Media)
+        .values(
+            sha256=hashed.sha256,
+            md5=hashed.md5,
+            media_type=hashed.media_type,
+            size_bytes=hashed.size_bytes,
+            width=hashed.width,
+            height=hashed.height,
+            duration_s=hashed.duration_s,
+            first_seen_at=utcnow(),
+        )
+        .returning(Media.id)
+    ).scalar_one()
+    rows = [
+        {
+            "media_id": media_id,
+            "signal_type": s.signal_type,
+            "value": s.value,
+            "value_key": value_key(s.value),
+            "quality": s.quality,
+        }
         for s in hashed.signals.values()
     ]
-    session.add(media)
-    session.flush()
-    return media.id
+    if rows:
+        session.execute(insert(Signal), rows)
+    return media_id
 
 
 def insert_matches(session: Session, media_id: int, candidates: Iterable[Candidate]) -> int:
@@ -81,6 +93,7 @@ def insert_matches(session: Session, media_id: int, candidates: Iterable[Candida
                     method=c.method,
                     distance=c.distance,
                     score=c.score,
+                    details=dict(c.details) if c.details else None,
                 )
             )
             added += 1

@@ -5,6 +5,12 @@ Each area keeps its tables in its own module under `store/` on the shared `Base`
 
 from __future__ import annotations
 
-from reclaim.store import tables
+from reclaim.store import (
+    evidence_tables,  # noqa: F401
+    face_tables,  # noqa: F401
+    room_tables,  # noqa: F401
+    service_tables,  # noqa: F401
+    tables,
+)
 
 metadata = tables.Base.metadata

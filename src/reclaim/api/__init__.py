@@ -1,0 +1,1 @@
+"""The JSON API (faces layer): thin routes over the review, takedown and account services."""

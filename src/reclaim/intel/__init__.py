@@ -1,0 +1,1 @@
+"""Understanding rooms: lineage of recreated rooms, unique actors, institutions, graphs and the rooms report."""

@@ -1,0 +1,1 @@
+"""Takedown: destinations, request documents, status history and re-upload watch; hash sharing."""

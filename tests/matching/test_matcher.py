@@ -1,0 +1,123 @@
+"""The matching service over a real store: derivatives verified with a region, negative banks, `--bank`,
+and the indexes persisted beside the database (reused, updated incrementally, rebuilt when stale)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import select, update
+
+from reclaim import banks, synthetic
+from reclaim.lookup import match_files
+from reclaim.matcher import BankMatcher
+from reclaim.matcher_cache import index_dir
+from reclaim.pipeline import ingest
+from reclaim.review.queue import list_matches
+from reclaim.settings import Settings
+from reclaim.sources.folder import FolderSource
+from reclaim.store.db import Store
+from reclaim.store.tables import Bank, BankEntry
+
+
+def write(path: Path, image: Image.Image, quality: int = 90) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(synthetic.jpeg_bytes(image.convert("RGB"), quality))
+    return path
+
+
+def enrol(store: Store, settings: Settings, bank: str, kind: str, files: list[Path]) -> list[int]:
+    with store.transaction() as s:
+        if s.scalar(select(Bank.id).where(Bank.name == bank)) is None:
+            banks.create_bank(s, bank, kind)
+        results = banks.add_files(s, bank, files, settings.limits, None, settings.signals)
+    assert all(r.error is None for r in results)
+    return [r.entry_id for r in results if r.entry_id is not None]
+
+
+def lookup(store: Store, settings: Settings, files: list[Path], bank: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+    with store.transaction() as s:
+        return match_files(s, files, settings, bank)
+
+
+def test_a_crop_is_verified_with_the_region_of_the_original(tmp_path: Path, store: Store, settings: Settings) -> None:
+    original = synthetic.sample("astronaut")
+    (entry,) = enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", original, 95)])
+    crop = write(tmp_path / "q" / "crop.jpg", synthetic.resize(original.crop((100, 50, 400, 350)), 1.4))
+    repainted = write(tmp_path / "q" / "repaint.jpg", synthetic.repaint(original, 0.3))
+    unrelated = write(tmp_path / "q" / "coffee.jpg", synthetic.sample("coffee"))
+    broken = tmp_path / "q" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff" + b"\0" * 50)
+    got = {Path(r["path"]).name: r for r in lookup(store, settings, [crop, repainted, unrelated, broken])}
+    (m,) = got["crop.jpg"]["matches"]
+    assert (m["bank"], m["bank_entry_id"], m["method"]) == ("her", entry, "verified")
+    x, y, w, h = m["region"]
+    assert abs(x - 100) <= 10 and abs(y - 50) <= 10 and abs(w - 300) <= 15 and abs(h - 300) <= 15
+    assert m["details"]["inliers"] >= 20 and 0.35 <= m["score"] <= 1.0
+    assert [m["method"] for m in got["repaint.jpg"]["matches"]] == ["verified"]
+    assert got["coffee.jpg"]["matches"] == [] and got["coffee.jpg"]["error"] is None
+    assert "not a recognised image" in got["broken.jpg"]["error"] and got["broken.jpg"]["matches"] == []
+
+
+def test_negative_banks_withhold_and_bank_option_limits(tmp_path: Path, store: Store, settings: Settings) -> None:
+    astronaut, rocket = synthetic.sample("astronaut"), synthetic.sample("rocket")
+    enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", astronaut)])
+    enrol(store, settings, "known", "known", [write(tmp_path / "rocket.jpg", rocket)])
+    query = write(tmp_path / "q" / "rocket-crop.jpg", synthetic.crop(rocket, 0.7))
+    (r,) = lookup(store, settings, [query])
+    assert [(m["bank"], m["method"]) for m in r["matches"]] == [("known", "verified")]
+    (r,) = lookup(store, settings, [query], bank="her")
+    assert r["matches"] == []
+    enrol(store, settings, "benign", "negative", [write(tmp_path / "rocket-again.jpg", rocket, 80)])
+    (r,) = lookup(store, settings, [query])
+    assert r["matches"] == [] and [m["bank"] for m in r["suppressed"]] == ["known"]
+
+
+def test_ingest_stores_verified_matches_with_region(tmp_path: Path, store: Store, settings: Settings) -> None:
+    original = synthetic.sample("astronaut")
+    enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", original, 95)])
+    room = tmp_path / "room"
+    write(room / "caption.jpg", synthetic.caption(synthetic.crop(original, 0.8)), 70)
+    write(room / "other.jpg", synthetic.sample("coffee"))
+    summary = ingest(store, FolderSource(room, "room"), settings)
+    assert summary.matches == 1
+    with store.transaction() as s:
+        (m,) = list_matches(s)
+    assert m["method"] == "verified" and m["sightings"][0]["path"] == "caption.jpg"
+    assert len(m["region"]) == 4 and m["score"] is not None
+
+
+def test_indexes_are_persisted_reused_and_updated(tmp_path: Path, store: Store, settings: Settings) -> None:
+    cache = index_dir(settings)
+    first = enrol(store, settings, "her", "protected", [write(tmp_path / "a.jpg", synthetic.sample("astronaut"))])
+
+    def load() -> BankMatcher:
+        with store.transaction() as s:
+            return BankMatcher.load(s, cache_dir=cache)
+
+    assert load().index_state == "built" and (cache / "manifest.json").is_file()
+    assert load().index_state == "loaded"
+    second = enrol(store, settings, "her", "protected", [write(tmp_path / "b.jpg", synthetic.sample("rocket"))])
+    m = load()
+    assert m.index_state == "updated" and sorted(m.indexed_entries.tolist()) == sorted(first + second)
+    assert load().index_state == "loaded"
+    # Disabling an entry is applied without a rebuild, and it no longer matches.
+    with store.transaction() as s:
+        s.execute(update(BankEntry).where(BankEntry.id == first[0]).values(disabled_at=datetime.now(UTC)))
+    m = load()
+    assert m.index_state == "updated" and m.indexed_entries.tolist() == second
+    (r,) = lookup(store, settings, [tmp_path / "a.jpg"])
+    assert r["matches"] == []
+    # A new bank, a disabled bank, or a lost file means a rebuild from the database.
+    enrol(store, settings, "other", "known", [write(tmp_path / "c.jpg", synthetic.sample("coffee"))])
+    assert load().index_state == "built"
+    with store.transaction() as s:
+        s.execute(update(Bank).where(Bank.name == "other").values(enabled=False))
+    assert load().index_state == "built"
+    assert load().index_state == "loaded"
+    next(cache.glob("pdq.*")).write_bytes(b"garbage")
+    m = load()
+    assert m.index_state == "built" and m.indexed_entries.tolist() == second
+    (r,) = lookup(store, settings, [tmp_path / "b.jpg"])
+    assert [x["method"] for x in r["matches"]] == ["sha256"]
