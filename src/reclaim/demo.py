@@ -202,6 +202,6 @@ def _print_truth(
     )
     if missed:
         stdout.print(
-            "Missed (PDQ alone cannot see these; robust copy detection is the next step): "
+            "Missed (the planted derivatives no method found): "
             + ", ".join(f"{p.path} ({p.edit})" for p in missed)
         )

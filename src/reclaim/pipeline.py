@@ -41,6 +41,7 @@ class IngestSummary:
     matches: int = 0
     low_quality: int = 0
     suppressed: int = 0
+    reupload_alerts: int = 0
 
     @property
     def processed(self) -> int:
@@ -55,6 +56,7 @@ class IngestSummary:
             "matches": self.matches,
             "low_quality": self.low_quality,
             "suppressed": self.suppressed,
+            "reupload_alerts": self.reupload_alerts,
         }
 
 
@@ -75,11 +77,20 @@ def ingest(store: Store, source: Source, settings: Settings, progress: Progress 
             ingest_observation(store, source.name, item, settings, matcher, rooms, summary)
         if progress is not None:
             progress(summary)
+    summary.reupload_alerts += watch_after_ingest(store)
     log.info(
         "ingest.done",
         extra={"source_kind": source.name.split(":", 1)[0], "files": summary.files, "new": summary.new_media},
     )
     return summary
+
+
+def watch_after_ingest(store: Store) -> int:
+    """A removed item seen again raises its re-upload alert as soon as the ingest that saw it ends."""
+    from reclaim.takedown.requests import watch_reuploads  # takedown is optional to the pipeline's core path
+
+    with store.transaction() as session:
+        return len(watch_reuploads(session))
 
 
 def _room_id(session: Session, rooms: dict[RoomRef, int], ref: RoomRef) -> int:

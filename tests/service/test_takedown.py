@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from reclaim.pipeline import ingest
+from reclaim.settings import Settings
+from reclaim.sources.folder import FolderSource
 from reclaim.store.db import Store
 from reclaim.store.service_tables import TakedownRequest
 from reclaim.store.tables import Sighting
+from reclaim.synthetic import generated, jpeg_bytes
 from tests.service.conftest import World, auth
 
 
@@ -134,6 +139,23 @@ def test_reupload_after_removal_raises_an_alert(client: TestClient, world: World
     req = client.get(f"/api/takedown/{rid}", headers=cw).json()
     assert req["status"] == "re-uploaded" and len(req["alerts"]) == 1 and req["deadline_at"]
     assert client.post("/api/takedown/watch", headers=cw).json() == []  # raised once
+
+
+def test_an_ingest_that_sees_a_removed_item_again_raises_the_alert_itself(
+    client: TestClient, world: World, store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    mid = _confirm(client, world, "adult")
+    cw = auth(world.tokens["caseworker"])
+    rid = _create(client, world, "case-a", "telegram", [mid]).json()["id"]
+    for status in ("sent", "removed"):
+        client.post(f"/api/takedown/{rid}/status", json={"status": status}, headers=cw)
+    folder = tmp_path / "reposted"
+    folder.mkdir()
+    (folder / "again.jpg").write_bytes(jpeg_bytes(generated(100)))  # the "adult" item's exact bytes
+    summary = ingest(store, FolderSource(folder, "another-room"), settings)
+    assert summary.duplicates == 1 and summary.reupload_alerts == 1
+    req = client.get(f"/api/takedown/{rid}", headers=cw).json()
+    assert req["status"] == "re-uploaded" and len(req["alerts"]) == 1
 
 
 def test_withdrawn_consent_stops_new_requests(client: TestClient, world: World, store: Store, settings) -> None:

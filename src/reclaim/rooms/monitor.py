@@ -25,6 +25,7 @@ from telethon.tl import functions, types
 from reclaim.errors import TelegramError
 from reclaim.matcher import BankMatcher
 from reclaim.matcher_cache import index_dir
+from reclaim.pipeline import watch_after_ingest
 from reclaim.rooms import recorder
 from reclaim.rooms.telegram_ingest import ChatIngest, TelegramSummary
 from reclaim.settings import Settings
@@ -110,6 +111,7 @@ class Monitor:
         while True:
             for entity, chat in rooms:
                 await self._catch_up(entity, chat)
+            self.summary.reupload_alerts += watch_after_ingest(self.store)
             done += 1
             if not follow or (rounds is not None and done >= rounds):
                 break

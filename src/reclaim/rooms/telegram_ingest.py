@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from reclaim.errors import ExportFormatError
 from reclaim.matcher import BankMatcher
 from reclaim.matcher_cache import index_dir
-from reclaim.pipeline import IngestSummary, ingest_observation
+from reclaim.pipeline import IngestSummary, ingest_observation, watch_after_ingest
 from reclaim.rooms import recorder
 from reclaim.rooms.pairs import PairDetector, PairLink, Posted
 from reclaim.settings import Settings
@@ -223,6 +223,7 @@ def ingest_export(
         summary.incomplete = str(exc)
         summary.errors.append({"path": "result.json", "reason": str(exc)})
     flush()
+    summary.reupload_alerts += watch_after_ingest(store)
     log.info("telegram.export_done", extra={"rooms": summary.rooms, "messages": summary.messages})
     return summary
 
