@@ -202,6 +202,5 @@ def _print_truth(
     )
     if missed:
         stdout.print(
-            "Missed (the planted derivatives no method found): "
-            + ", ".join(f"{p.path} ({p.edit})" for p in missed)
+            "Missed (the planted derivatives no method found): " + ", ".join(f"{p.path} ({p.edit})" for p in missed)
         )
