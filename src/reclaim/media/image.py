@@ -31,8 +31,12 @@ class DecodedImage:
     scale: int = 1  # the image was decoded at 1/scale of its original size (JPEG draft)
 
 
-def decode_image(data: bytes, limits: Limits, *, fast: bool = True) -> DecodedImage:
-    """Decode untrusted bytes into an RGB image, refusing anything over the limits."""
+def decode_image(data: bytes, limits: Limits, *, fast: bool = True, draft_pixels: int | None = None) -> DecodedImage:
+    """Decode untrusted bytes into an RGB image, refusing anything over the limits.
+
+    JPEGs are draft-decoded (`fast`) so the short side stays >= DRAFT_MIN_SIDE (what PDQ needs), or, with
+    `draft_pixels`, so at least that many pixels remain (what face detection needs).
+    """
     if not data:
         raise UnsupportedMedia("the file is empty (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -50,7 +54,10 @@ def decode_image(data: bytes, limits: Limits, *, fast: bool = True) -> DecodedIm
             fmt = img.format or "unknown"
             scale = 1
             if fast and fmt == "JPEG":
-                wanted = next((s for s in (8, 4, 2) if min(width, height) // s >= DRAFT_MIN_SIDE), 1)
+                if draft_pixels is not None:
+                    wanted = next((s for s in (8, 4, 2) if width * height / (s * s) >= draft_pixels), 1)
+                else:
+                    wanted = next((s for s in (8, 4, 2) if min(width, height) // s >= DRAFT_MIN_SIDE), 1)
                 if wanted > 1:
                     img.draft("RGB", (-(-width // wanted), -(-height // wanted)))
                     scale = next(s for s in (8, 4, 2, 1) if img.size == (-(-width // s), -(-height // s)))

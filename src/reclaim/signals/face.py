@@ -17,16 +17,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from reclaim.errors import ConfigError, MediaTooLarge, UnsupportedMedia
+from reclaim.errors import ConfigError
+from reclaim.media.image import decode_image
 from reclaim.settings import FaceOptions, Limits
 
 # Faces smaller than this (short side, in the pixels the model sees) carry too little detail to compare.
@@ -115,37 +114,8 @@ def face_model_files() -> Path:
 
 def decode_for_faces(data: bytes, limits: Limits, max_pixels: int) -> WorkingImage:
     """Decode untrusted image bytes within `limits`, at about `max_pixels` (JPEG draft decoding where it helps)."""
-    if not data:
-        raise UnsupportedMedia("the file is empty (0 bytes)")
-    if len(data) > limits.max_bytes:
-        raise MediaTooLarge(f"the file is {len(data):,} bytes, over the limit of {limits.max_bytes:,} bytes")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            width, height = img.size
-            if width * height > limits.max_pixels:
-                raise MediaTooLarge(
-                    f"the image is {width}x{height} pixels, over the limit of {limits.max_pixels:,} pixels"
-                    " (possible decompression bomb)"
-                )
-            if img.format == "JPEG":
-                # Largest DCT reduction that still leaves at least `max_pixels`.
-                factor = next((s for s in (8, 4, 2) if width * height / (s * s) >= max_pixels), 1)
-                if factor > 1:
-                    img.draft("RGB", (-(-width // factor), -(-height // factor)))
-            img.load()
-            oriented = ImageOps.exif_transpose(img)
-            rgb = oriented.convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaTooLarge(f"the image is too large to decode safely ({exc})") from exc
-    except UnidentifiedImageError as exc:
-        raise UnsupportedMedia(f"not a recognised image format ({len(data):,} bytes)") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise UnsupportedMedia(f"the image is corrupt or truncated ({exc})") from exc
-    turned = rgb.size[0] != img.size[0]
-    orig_w, orig_h = (height, width) if turned else (width, height)
-    return working_image(rgb, max_pixels, orig_w, orig_h)
+    decoded = decode_image(data, limits, draft_pixels=max_pixels)
+    return working_image(decoded.image, max_pixels, decoded.width, decoded.height)
 
 
 def working_image(
