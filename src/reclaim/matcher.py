@@ -32,6 +32,7 @@ from reclaim.matching.pdq_mih import PdqMultiHashIndex
 from reclaim.matching.verify import Verification, verify
 from reclaim.matching.vpdq_rule import compare_shares, unique_good_frames
 from reclaim.media.image import decode_image
+from reclaim.media.regions import embedded_pictures
 from reclaim.model import HashedMedia, SignalValue
 from reclaim.settings import Limits
 from reclaim.signals.keypoints import QUERY_KEYPOINTS, QUERY_WORK_SIDE, keypoints_of, mirrored
@@ -54,10 +55,19 @@ DEFAULT_THRESHOLDS: dict[str, float] = {s.name: s.default_threshold for s in SIG
 EXACT_SIGNALS = tuple(s.name for s in SIGNAL_TYPES if not s.approximate and s.name != _Keypoints.name)
 INDEXED_SIGNALS = ("pdq", "sscd")
 STREAM_CHUNK = 5000
-# Banks this large get the multi-index-hashing PDQ index (exact, ~10x faster than a flat scan at 10M).
-MIH_MIN = 1_000_000
+# Banks this large get the multi-index-hashing PDQ index (exact; measured ~3x the flat scan's lookups at 10k
+# entries, ~10x at 1M and ~60x at 10M). Below it both answer in microseconds and the flat index spares loading
+# numba.
+MIH_MIN = 10_000
+# Cosine distance at which a picture shown in a screenshot proposes an entry for verification (cosine >=
+# 0.1, so in practice its nearest entries, MAX_VERIFY at most): the crop keeps the bubble's margin and the
+# photo is small, so a repainted photo's cosine falls to 0.14-0.25 (bench/matching_quality.py, "screenshot
+# of repaint 30%"), while verification still finds 50-150 inliers; verification decides.
+SHOWN_PROPOSE = 0.9
 # SSCD neighbours examined per query vector.
 SSCD_K = 32
+# Query keypoints are computed on a decode of at least this many pixels (JPEG draft decoding stops there).
+QUERY_DRAFT_PIXELS = QUERY_WORK_SIDE * QUERY_WORK_SIDE // 2
 # Verification is the slow step (~5-20 ms per candidate): at most this many candidates per item.
 MAX_VERIFY = 8
 
@@ -80,6 +90,14 @@ class _Proposal:
 
     pdq: float | None = None
     sscd: float | None = None
+    # A picture the item shows inside a frame (a screenshot) came near the entry: worth verifying even
+    # when the whole item is far from it.
+    shown: bool = False
+
+    def worth_verifying(self) -> bool:
+        return (self.sscd is not None and (self.sscd <= SSCD_PROPOSE or self.shown)) or (
+            self.pdq is not None and self.pdq <= PDQ_PROPOSE
+        )
 
 
 class BankMatcher:
@@ -234,11 +252,20 @@ class BankMatcher:
             fp, vectors = decode_sscd(sscd.value)
             index = self.sscd.get(fp)
             if index is not None and len(index):
+                # An image's first vector is the whole picture; the others are pictures it shows (screenshots).
+                whole = 1 if media.media_type == "image" else len(vectors)
                 limit = max(self._max_threshold("sscd"), SSCD_PROPOSE)
-                for hits in index.search(vectors, SSCD_K, limit):
-                    for hit in hits:
-                        p = out[hit.ref_id // SSCD_MAX_VECTORS]
-                        p.sscd = hit.distance if p.sscd is None else min(p.sscd, hit.distance)
+                for shown, part, bound in (
+                    (False, vectors[:whole], limit),
+                    (True, vectors[whole:], max(limit, SHOWN_PROPOSE)),
+                ):
+                    if not len(part):
+                        continue
+                    for hits in index.search(part, SSCD_K, bound):
+                        for hit in hits:
+                            p = out[hit.ref_id // SSCD_MAX_VECTORS]
+                            p.sscd = hit.distance if p.sscd is None else min(p.sscd, hit.distance)
+                            p.shown = p.shown or shown
         return dict(out)
 
     def _to_verify(self, proposals: dict[int, _Proposal], weak_pdq: bool = False) -> list[int]:
@@ -250,9 +277,7 @@ class BankMatcher:
         wanted = [
             e
             for e, p in proposals.items()
-            if e in self.keypoint_entries
-            and (p.pdq is None or p.pdq > pdq_limit or weak_pdq)
-            and ((p.sscd is not None and p.sscd <= SSCD_PROPOSE) or (p.pdq is not None and p.pdq <= PDQ_PROPOSE))
+            if e in self.keypoint_entries and (p.pdq is None or p.pdq > pdq_limit or weak_pdq) and p.worth_verifying()
         ]
         wanted.sort(key=lambda e: (proposals[e].sscd if proposals[e].sscd is not None else 1.0, proposals[e].pdq or 0))
         return wanted[:MAX_VERIFY]
@@ -261,21 +286,30 @@ class BankMatcher:
         """Add the query keypoints (never stored) when some candidate will need geometric verification.
 
         Called while the bytes are still at hand; costs nothing for the vast majority of items, which
-        have no candidate at all.
+        have no candidate at all. A picture shown inside a frame (a screenshot of a chat) gets keypoints of
+        its own, from a working copy at full size rather than the screenshot's few pixels.
         """
         if media.media_type != "image" or not self.keypoint_entries:
             return media
         if not self._to_verify(self.proposals(media), _weak_pdq(media)):
             return media
         try:
-            decoded = decode_image(data, limits)
+            decoded = decode_image(data, limits, draft_pixels=QUERY_DRAFT_PIXELS)
         except ReclaimError:
             return media
-        value = keypoints_of(decoded.image, QUERY_KEYPOINTS, (decoded.width, decoded.height), QUERY_WORK_SIDE)
-        if value is None:
+        image = decoded.image
+        sx, sy = decoded.width / image.width, decoded.height / image.height
+        crops = [(image, (decoded.width, decoded.height))]
+        for x, y, w, h in embedded_pictures(image, limit=1):
+            crops.append((image.crop((x, y, x + w, y + h)), (round(w * sx), round(h * sy))))
+        values: list[str] = []
+        for picture, size in crops:
+            value = keypoints_of(picture, QUERY_KEYPOINTS, size, QUERY_WORK_SIDE)
+            if value is not None:
+                values += [value, mirrored(value)]
+        if not values:
             return media
-        values = (value, mirrored(value))
-        return replace(media, query_variants={**media.query_variants, _Keypoints.name: values})
+        return replace(media, query_variants={**media.query_variants, _Keypoints.name: tuple(values)})
 
     def candidates(self, session: Session, media: HashedMedia) -> list[Candidate]:
         found: list[tuple[int, str, float, float | None, dict[str, Any] | None]] = []
@@ -332,14 +366,14 @@ class BankMatcher:
         )
         for entry_id, ref in refs:
             best: tuple[Verification, bool] | None = None
-            for flipped, query in enumerate(query_kps):
+            for k, query in enumerate(query_kps):  # (picture, its mirror image) pairs: see enrich
                 result = verify(ref, query)
                 if result is not None and (best is None or result.inliers > best[0].inliers):
-                    best = (result, bool(flipped))
+                    best = (result, k % 2 == 1)
             if best is None:
                 continue
             p = proposals[entry_id]
-            via = "sscd" if p.sscd is not None and p.sscd <= SSCD_PROPOSE else "pdq"
+            via = "sscd" if p.sscd is not None and (p.sscd <= SSCD_PROPOSE or p.shown) else "pdq"
             details = {
                 "region": list(best[0].region),
                 "inliers": best[0].inliers,

@@ -36,7 +36,7 @@ from reclaim.store.tables import BankEntry, BankSignal
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 
 

@@ -104,6 +104,31 @@ def repaint(image: Image.Image, fraction: float, colour: tuple[int, int, int] = 
     return out
 
 
+SCREEN_SIZE = (540, 1170)
+SCREEN_PHOTO_AT = (20, 220)
+SCREEN_PHOTO_WIDTH = 335
+
+
+def chat_screenshot(image: Image.Image, minute: int = 10) -> Image.Image:
+    """The picture as a phone screenshot of a chat shows it: header, a text bubble, the photo at 62 % of the
+    screen width (top-left at SCREEN_PHOTO_AT) in a bubble with a time stamp, the input bar."""
+    w, h = SCREEN_SIZE
+    screen = Image.new("RGB", (w, h), (235, 238, 242))
+    d = ImageDraw.Draw(screen)
+    d.rectangle((0, 0, w, 90), fill=(40, 120, 200))
+    d.text((80, 35), "Group chat  ·  1,204 members", fill=(255, 255, 255))
+    d.rounded_rectangle((20, 120, 360, 190), 16, fill=(255, 255, 255))
+    d.text((36, 145), "look who this is lol", fill=(20, 20, 20))
+    pw = SCREEN_PHOTO_WIDTH
+    ph = int(image.height * pw / image.width)
+    x, top = SCREEN_PHOTO_AT
+    d.rounded_rectangle((x - 6, top - 6, x + pw + 6, top + ph + 40), 14, fill=(255, 255, 255))
+    screen.paste(image.convert("RGB").resize((pw, ph), Image.Resampling.BILINEAR), (x, top))
+    d.text((x + 6, top + ph + 12), f"12:{minute % 60:02d}  ✓✓", fill=(120, 120, 120))
+    d.rounded_rectangle((20, h - 80, w - 20, h - 30), 20, fill=(255, 255, 255))
+    return screen
+
+
 def crop(image: Image.Image, keep: float = 0.9) -> Image.Image:
     w, h = image.size
     cw, ch = int(w * keep), int(h * keep)

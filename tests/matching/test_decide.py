@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reclaim.matching.decide import BankRule, Candidate, decide
+from reclaim.matching.decide import MIN_INLIERS, MIN_INLIERS_SPARSE, SPARSE_SHARE, BankRule, Candidate, decide
 
 BANKS = {
     1: BankRule(1, "her-photos", "protected", {"pdq": 20}),
@@ -43,13 +43,16 @@ VERIFIED = {"inliers": 57, "reference_keypoints": 300, "region": [0, 0, 10, 10]}
 
 
 def test_verified_derivatives_need_enough_inliers() -> None:
-    few = {"inliers": 19, "reference_keypoints": 300}
-    sparse = {"inliers": 12, "reference_keypoints": 30}  # a smooth picture: 40 % of its keypoints
+    few = {"inliers": MIN_INLIERS - 1, "reference_keypoints": 300}
+    # A smooth picture with few keypoints: enough inliers that are a large enough share of them.
+    sparse = {"inliers": MIN_INLIERS_SPARSE, "reference_keypoints": int(MIN_INLIERS_SPARSE / SPARSE_SHARE)}
+    thin_share = {"inliers": MIN_INLIERS_SPARSE, "reference_keypoints": int(MIN_INLIERS_SPARSE / SPARSE_SHARE) + 5}
     d = decide(
         [
             Candidate(1, 10, "verified", 0.4, 0.6, VERIFIED),
             Candidate(1, 11, "verified", 0.4, 0.6, few),
             Candidate(1, 12, "verified", 0.4, 0.6, sparse),
+            Candidate(1, 13, "verified", 0.4, 0.6, thin_share),
         ],
         BANKS,
         DEFAULTS,

@@ -13,9 +13,12 @@ from reclaim import banks, synthetic
 from reclaim.lookup import match_files
 from reclaim.matcher import BankMatcher
 from reclaim.matcher_cache import index_dir
+from reclaim.matching.decide import SSCD_PROPOSE
 from reclaim.pipeline import ingest
 from reclaim.review.queue import list_matches
 from reclaim.settings import Settings
+from reclaim.signals.hashing import hash_media
+from reclaim.signals.sscd import decode as decode_sscd
 from reclaim.sources.folder import FolderSource
 from reclaim.store.db import Store
 from reclaim.store.tables import Bank, BankEntry
@@ -58,6 +61,48 @@ def test_a_crop_is_verified_with_the_region_of_the_original(tmp_path: Path, stor
     assert [m["method"] for m in got["repaint.jpg"]["matches"]] == ["verified"]
     assert got["coffee.jpg"]["matches"] == [] and got["coffee.jpg"]["error"] is None
     assert "not a recognised image" in got["broken.jpg"]["error"] and got["broken.jpg"]["matches"] == []
+
+
+def test_a_screenshot_of_the_photo_in_a_chat_is_verified(tmp_path: Path, store: Store, settings: Settings) -> None:
+    original = synthetic.sample("rocket")  # its screenshot alone is under the proposal cosine
+    (entry,) = enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", original, 95)])
+    shot = write(tmp_path / "q" / "shot.jpg", synthetic.chat_screenshot(original), 80)
+    other = write(tmp_path / "q" / "other.jpg", synthetic.chat_screenshot(synthetic.sample("chelsea")), 80)
+    got = {Path(r["path"]).name: r for r in lookup(store, settings, [shot, other])}
+    (m,) = got["shot.jpg"]["matches"]
+    assert (m["bank_entry_id"], m["method"]) == (entry, "verified")
+    # The whole photo is shown: the region is (nearly) all of the original.
+    x, y, w, h = m["region"]
+    assert x <= 0.05 * original.width and y <= 0.05 * original.height
+    assert w >= 0.9 * original.width and h >= 0.9 * original.height
+    assert got["other.jpg"]["matches"] == []
+
+
+def test_a_screenshot_of_a_repainted_photo_is_verified_from_its_nearest_entries(
+    tmp_path: Path, store: Store, settings: Settings
+) -> None:
+    original = synthetic.sample("gravel")
+    entries = enrol(
+        store,
+        settings,
+        "her",
+        "protected",
+        [write(tmp_path / f"{n}.jpg", synthetic.sample(n), 95) for n in ("gravel", "grass", "brick", "coffee")],
+    )
+    data = synthetic.jpeg_bytes(synthetic.chat_screenshot(synthetic.repaint(original, 0.3)), 80)
+    shot = tmp_path / "q" / "shot.jpg"
+    shot.parent.mkdir()
+    shot.write_bytes(data)
+    hashed = hash_media(data, settings.limits, None, settings.signals)
+    assert len(decode_sscd(hashed.signals["sscd"].value)[1]) == 2  # the whole screenshot and the photo in it
+    with store.transaction() as s:
+        matcher = BankMatcher.load(s)
+        p = matcher.proposals(hashed)[entries[0]]
+    # Neither the screenshot nor the photo in it is near enough to propose by cosine; the shown picture's
+    # nearest entries are verified, and only the right one holds.
+    assert p.sscd is not None and p.sscd > SSCD_PROPOSE and p.shown
+    (r,) = lookup(store, settings, [shot])
+    assert [(m["bank_entry_id"], m["method"]) for m in r["matches"]] == [(entries[0], "verified")]
 
 
 def test_negative_banks_withhold_and_bank_option_limits(tmp_path: Path, store: Store, settings: Settings) -> None:

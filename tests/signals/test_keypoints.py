@@ -73,6 +73,19 @@ def test_unrelated_pictures_do_not_verify(name: str) -> None:
     assert result is None or result.inliers < MIN_INLIERS
 
 
+def test_enrolled_keypoints_are_spread_so_a_corner_crop_keeps_its_share() -> None:
+    # Texture only in the left half: the strongest keypoints all lie there, so without spreading a crop of
+    # the right half would keep almost none of them.
+    picture = synthetic.sample("astronaut").copy()
+    picture.paste(synthetic.generated(7, (256, 512)), (256, 0))
+    n = 160
+    spread = decode(keypoints_of(picture, n, spread=True) or "")[1]
+    strongest = decode(keypoints_of(picture, n) or "")[1]
+    assert len(spread) == len(strongest) == n
+    right = [int((pts[:, 0] >= 256).sum()) for pts in (spread, strongest)]
+    assert right[0] >= 2 * max(1, right[1]) and right[0] >= 20
+
+
 def test_flat_pictures_have_no_keypoints() -> None:
     assert keypoints_of(synthetic.flat(), REFERENCE_KEYPOINTS) is None
 

@@ -6,9 +6,9 @@ Methods, most certain first (one match per bank entry keeps the most certain):
 - `pdq`: PDQ distance <= the bank's threshold (31), on hashes of quality >= 50; flips and 90-degree
   rotations match through PDQ's eight dihedral hashes.
 - `verified`: a derivative confirmed geometrically: SSCD (cosine >= 1 - SSCD_PROPOSE) or PDQ (distance <=
-  PDQ_PROPOSE) proposed the entry, and one homography maps >= MIN_INLIERS of the enrolled image's keypoints
-  onto the query, or >= MIN_INLIERS_SPARSE that are >= SPARSE_SHARE of them (matching/verify.py). Carries
-  the surviving region of the original.
+  PDQ_PROPOSE) proposed the entry, and one similarity transform maps >= MIN_INLIERS of the enrolled image's
+  keypoints onto the query, or >= MIN_INLIERS_SPARSE that are >= SPARSE_SHARE of them (matching/verify.py).
+  Carries the surviving region of the original.
 - `vpdq`: the video share rule (matching/vpdq_rule.py).
 - `sscd`: SSCD cosine distance <= the bank's threshold (0.25, i.e. cosine >= 0.75) without verification:
   for entries that have no keypoints (imported), videos, and media matched later from stored signals. Where
@@ -61,12 +61,13 @@ METHOD_RANK = {"sha256": 0, "md5": 1, "pdq": 2, "verified": 3, "vpdq": 4, "sscd"
 # Generous proposal limits: a candidate this close is worth verifying (never a match on its own).
 SSCD_PROPOSE = 0.65  # cosine >= 0.35; unrelated photos reach 0.1-0.45
 PDQ_PROPOSE = 70  # random 256-bit hashes sit at 128 +- 8
-# Keypoints a single homography must explain for a verified match (bench/matching_quality.py: unrelated
-# pairs reach at most ~10). Smooth pictures have few keypoints: for them, MIN_INLIERS_SPARSE inliers that are
-# at least SPARSE_SHARE of the enrolled keypoints also verify.
-MIN_INLIERS = 20
-MIN_INLIERS_SPARSE = 12
-SPARSE_SHARE = 0.35
+# Keypoints one similarity transform must explain for a verified match. bench/matching_quality.py (~2,900
+# unrelated pairs with SSCD cosine >= 0.2): at most 7-8 inliers; derivatives of textured pictures reach >= 12
+# in every class. Smooth pictures have few keypoints (enrolled 16-60): unrelated ones then reach at most 5,
+# so MIN_INLIERS_SPARSE inliers that are at least SPARSE_SHARE of the enrolled keypoints also verify.
+MIN_INLIERS = 12
+MIN_INLIERS_SPARSE = 8
+SPARSE_SHARE = 0.2
 # SSCD distance under which a match stands even though verification was possible and did not confirm it.
 SSCD_VERIFIABLE_MAX = 0.10
 

@@ -1,10 +1,13 @@
 """Geometric verification: is the query a derivative of the enrolled image, and which part of it survives?
 
 Candidates come from embeddings and PDQ at generous thresholds; this confirms one by finding a single
-homography (RANSAC) that maps many of the enrolled image's keypoints onto the query's. A crop, a caption bar,
-a repaint of part of the picture or a screenshot of it inside a chat all keep such a mapping for the part
-that survives; unrelated photos do not. The surviving region is the query's frame mapped back into the
-original's pixel coordinates.
+similarity transform (rotation, uniform scale and shift, by RANSAC) that maps many of the enrolled image's
+keypoints onto the query's. A crop, a resize, a caption bar, a repaint of part of the picture, a small
+rotation or a screenshot of it inside a chat all keep such a mapping for the part that survives (mirror
+images are verified against mirrored keypoints); unrelated photos do not. A similarity has 4 degrees of
+freedom against a homography's 8, so chance alignments among unrelated keypoints explain fewer matches
+(bench/matching_quality.py). The surviving region is the query's frame mapped back into the original's
+pixel coordinates.
 
 Local features alone produce false positives on flat or repetitive synthetic images, so the decision rule
 (matching/decide.py, which sets MIN_INLIERS) never matches on verification alone: a candidate must also
@@ -34,7 +37,7 @@ class Verification:
 
 
 def verify(reference: str, query: str) -> Verification | None:
-    """Inliers and surviving region when one plausible homography maps the reference onto the query."""
+    """Inliers and surviving region when one plausible similarity maps the reference onto the query."""
     (rw, rh), rpts, rdesc = decode(reference)
     (qw, qh), qpts, qdesc = decode(query)
     pairs = ratio_matches(rdesc, qdesc)
@@ -43,22 +46,15 @@ def verify(reference: str, query: str) -> Verification | None:
     src = rpts[[i for i, _ in pairs]].astype(np.float32).reshape(-1, 1, 2)
     dst = qpts[[j for _, j in pairs]].astype(np.float32).reshape(-1, 1, 2)
     tolerance = max(3.0, 0.01 * max(qw, qh))
-    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, tolerance, maxIters=2000, confidence=0.995)
-    if h is None or mask is None:
+    a, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=tolerance, maxIters=2000, confidence=0.995
+    )
+    if a is None or mask is None:
         return None
-    inliers = int(mask.sum())
-    if not _plausible(h):
+    h = np.vstack([a, [0.0, 0.0, 1.0]])
+    if not MIN_SCALE <= abs(float(np.linalg.det(h[:2, :2]))) ** 0.5 <= MAX_SCALE:
         return None
-    return Verification(inliers, len(rpts), _region(h, (rw, rh), (qw, qh)))
-
-
-def _plausible(h: np.ndarray) -> bool:
-    """Orientation kept (mirror images are verified against a mirrored query) and a sane scale."""
-    det = float(np.linalg.det(h[:2, :2]))
-    if det <= 0:
-        return False
-    scale = det**0.5
-    return MIN_SCALE <= scale <= MAX_SCALE and abs(float(h[2, 0])) < 0.01 and abs(float(h[2, 1])) < 0.01
+    return Verification(int(mask.sum()), len(rpts), _region(h, (rw, rh), (qw, qh)))
 
 
 def _region(h: np.ndarray, ref_size: tuple[int, int], query_size: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -29,7 +29,10 @@ from reclaim.signals.base import Computed, Content, SignalType
 # enrolled picture may fill only part of them (a screenshot), and they are computed for candidates only.
 WORK_SIDE = 640
 QUERY_WORK_SIDE = 1024
-REFERENCE_KEYPOINTS = 300
+REFERENCE_KEYPOINTS = 500
+# Enrolled keypoints are spread over a GRID x GRID grid (the strongest of each cell first), so a crop or a
+# repaint that removes part of the picture still leaves its share of them.
+GRID = 4
 QUERY_KEYPOINTS = 1500
 # Lower than OpenCV's 0.04: smooth pictures (gradients, soft shapes) otherwise yield a handful of keypoints.
 CONTRAST = 0.01
@@ -51,25 +54,47 @@ def _work_grey(image: Image.Image, side: int) -> tuple[np.ndarray, float]:
     return np.asarray(grey, dtype=np.uint8), 1.0 / f
 
 
-def _sift(grey: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    sift = cv2.SIFT_create(nfeatures=n, contrastThreshold=CONTRAST)  # type: ignore[attr-defined]
+def _sift(grey: np.ndarray, n: int, spread: bool) -> tuple[np.ndarray, np.ndarray]:
+    sift = cv2.SIFT_create(nfeatures=0 if spread else n, contrastThreshold=CONTRAST)  # type: ignore[attr-defined]
     kps, desc = sift.detectAndCompute(grey, None)
     if desc is None or not kps:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8)
     pts = np.array([k.pt for k in kps], dtype=np.float32)
-    return pts, np.clip(desc, 0, 255).astype(np.uint8)
+    desc = np.clip(desc, 0, 255).astype(np.uint8)
+    if spread and len(pts) > n:
+        keep = _spread(pts, np.array([k.response for k in kps]), grey.shape, n)
+        pts, desc = pts[keep], desc[keep]
+    return pts, desc
+
+
+def _spread(pts: np.ndarray, response: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
+    """Indices of n keypoints taken round-robin over the grid cells, the strongest of each cell first."""
+    h, w = shape[:2]
+    cx = np.minimum(pts[:, 0] * GRID // w, GRID - 1).astype(np.int64)
+    cy = np.minimum(pts[:, 1] * GRID // h, GRID - 1).astype(np.int64)
+    cell = cy * GRID + cx
+    by_strength = np.lexsort((-response, cell))  # grouped by cell, strongest first within each
+    first_of_cell = np.searchsorted(cell[by_strength], np.arange(GRID * GRID))
+    rank = np.empty(len(pts), dtype=np.int64)
+    rank[by_strength] = np.arange(len(pts)) - first_of_cell[cell[by_strength]]
+    return np.lexsort((-response, rank))[:n]
 
 
 def keypoints_of(
-    image: Image.Image, n: int, original_size: tuple[int, int] | None = None, side: int = WORK_SIDE
+    image: Image.Image,
+    n: int,
+    original_size: tuple[int, int] | None = None,
+    side: int = WORK_SIDE,
+    spread: bool = False,
 ) -> str | None:
     """The keypoints value of an image, or None when it has no usable structure.
 
     `original_size` is the size before any draft (reduced) decoding: positions are recorded in its pixels.
+    `spread`: take the keypoints evenly over the picture rather than the n strongest.
     """
     size = original_size or image.size
     grey, back = _work_grey(image, side)
-    pts, desc = _sift(grey, n)
+    pts, desc = _sift(grey, n, spread)
     if len(pts) == 0:
         return None
     scale = np.array([size[0] / image.width, size[1] / image.height], dtype=np.float32)
@@ -122,7 +147,8 @@ class KeypointsSignal(SignalType):
         if content.image is None or not content.options.keypoints:
             return None
         decoded = content.image
-        value = keypoints_of(decoded.image, REFERENCE_KEYPOINTS, original_size=(decoded.width, decoded.height))
+        size = (decoded.width, decoded.height)
+        value = keypoints_of(decoded.image, REFERENCE_KEYPOINTS, original_size=size, spread=True)
         if value is None or (len(value) - HEADER_HEX) // RECORD_HEX < MIN_USEFUL:
             return None  # too little structure to verify: such entries match by SSCD's stricter rule alone
         return Computed(SignalValue(self.name, value))

@@ -7,7 +7,8 @@ can point `signals.sscd` at another ONNX file with the same interface.
 
 A value is the model's fingerprint (8 hex digits of its SHA-256: embeddings from different models are not
 comparable, so the matcher only compares values with the same fingerprint) followed by one or more vectors
-(one per image, one per keyframe of a video), each 512 signed bytes (component x 500, clipped) in hex.
+(one per image, plus one per picture it shows inside a frame, as in a screenshot of a chat (media/regions.py);
+one per keyframe of a video), each 512 signed bytes (component x 500, clipped) in hex.
 Quantising costs under 0.002 in cosine. Distance is 1 - the best cosine between the two values' vectors.
 """
 
@@ -25,8 +26,10 @@ import onnxruntime as ort  # type: ignore[import-untyped]
 from PIL import Image
 
 from reclaim.errors import ConfigError, InvalidSignal
+from reclaim.media.image import decode_image
+from reclaim.media.regions import embedded_pictures
 from reclaim.model import MediaType, SignalValue
-from reclaim.settings import SignalOptions
+from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.base import Computed, Content, SignalType
 
 SSCD_DIM = 512
@@ -42,6 +45,8 @@ SSCD_MAX_VECTORS = 64
 # Cosine distance at or under which an SSCD match stands without geometric verification (calibrated on
 # bench/matching_quality.py: unrelated images stay under cosine 0.45, edited copies mostly above 0.6).
 SSCD_THRESHOLD = 0.25
+# A screenshot whose pictures are embedded is decoded again with at least this many pixels.
+SHOWN_PICTURE_PIXELS = 1024 * 512
 BUNDLED_MODELS = {"distilled": "sscd_distilled.onnx", "full": "sscd.onnx"}
 
 
@@ -127,6 +132,23 @@ def embed_images(model: SscdModel, images: Sequence[Image.Image]) -> np.ndarray:
     return out
 
 
+def _shown_pictures(content: Content) -> list[Image.Image]:
+    """Crops of the pictures a screenshot shows (media/regions.py), from a decode sharp enough for them: the
+    image at hand may be a reduced JPEG draft (what PDQ needs), where a photo in a chat is a few pixels wide."""
+    assert content.image is not None
+    decoded = content.image
+    boxes = embedded_pictures(decoded.image)
+    if not boxes:
+        return []
+    image = decoded.image
+    if decoded.scale > 1:
+        # The bytes passed the limits when first decoded; allow exactly this image again.
+        limits = Limits(max_bytes=len(content.data), max_pixels=decoded.width * decoded.height)
+        image = decode_image(content.data, limits, draft_pixels=SHOWN_PICTURE_PIXELS).image
+    f = image.width / decoded.image.width
+    return [image.crop((round(x * f), round(y * f), round((x + w) * f), round((y + h) * f))) for x, y, w, h in boxes]
+
+
 class SscdSignal(SignalType):
     name = "sscd"
     pytx_names: ClassVar[dict[MediaType, str]] = {}  # python-threatexchange has no SSCD type
@@ -140,7 +162,7 @@ class SscdSignal(SignalType):
             return None
         vectors: np.ndarray | None = None
         if content.image is not None:
-            vectors = embed_images(model, [content.image.image])
+            vectors = embed_images(model, [content.image.image, *_shown_pictures(content)])
         elif content.video is not None:
             vectors = self._keyframes(model, content)
         if vectors is None:

@@ -1,0 +1,56 @@
+"""Pictures inside a picture: the photo in a screenshot of a chat is found, photos themselves are left whole."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reclaim import synthetic
+from reclaim.matching.decide import SSCD_PROPOSE
+from reclaim.media.regions import embedded_pictures
+from reclaim.settings import Limits, SignalOptions
+from reclaim.signals.hashing import hash_media
+from reclaim.signals.sscd import decode
+
+
+def _screenshot_jpeg(picture: Image.Image) -> Image.Image:
+    return Image.open(io.BytesIO(synthetic.jpeg_bytes(synthetic.chat_screenshot(picture), 80))).convert("RGB")
+
+
+@pytest.mark.parametrize("name", ["astronaut", "page", "coins"])
+def test_the_photo_in_a_chat_screenshot_is_boxed(name: str) -> None:
+    picture = synthetic.sample(name)
+    (box,) = embedded_pictures(_screenshot_jpeg(picture), limit=1)
+    x, y, w, h = box
+    px, py = synthetic.SCREEN_PHOTO_AT
+    pw = synthetic.SCREEN_PHOTO_WIDTH
+    ph = picture.height * pw // picture.width
+    # The box holds the photo (its bubble and time stamp may add a margin), and little else.
+    assert x <= px + 4 and y <= py + 4 and x + w >= px + pw - 4 and y + h >= py + ph - 4
+    assert w * h <= 1.5 * pw * ph
+
+
+@pytest.mark.parametrize(
+    "image",
+    [synthetic.sample("astronaut"), synthetic.sample("chelsea"), synthetic.flat(), Image.new("RGB", (2, 900))],
+    ids=["portrait", "cat", "flat", "sliver"],
+)
+def test_photos_and_flat_images_have_no_embedded_picture(image: Image.Image) -> None:
+    assert embedded_pictures(image) == []
+
+
+def test_a_screenshot_carries_an_sscd_vector_of_the_photo_it_shows() -> None:
+    picture = synthetic.sample("rocket")
+    options, limits = SignalOptions(), Limits()
+    original = decode(hash_media(synthetic.jpeg_bytes(picture), limits, None, options).signals["sscd"].value)[1]
+    shot = synthetic.jpeg_bytes(synthetic.chat_screenshot(picture), 80)
+    vectors = decode(hash_media(shot, limits, None, options).signals["sscd"].value)[1]
+    assert len(original) == 1 and len(vectors) == 2
+    whole, photo = (float(v @ original[0]) for v in vectors)
+    # The whole screenshot is mostly interface, under the proposal cosine (1 - SSCD_PROPOSE): only the
+    # boxed photo (the original resized and re-encoded, with its bubble's margin) makes it a candidate.
+    assert whole < 1 - SSCD_PROPOSE < 0.5 < photo
+    assert np.isclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3).all()
