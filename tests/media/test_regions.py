@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from reclaim import synthetic
 from reclaim.matching.decide import SSCD_PROPOSE
@@ -31,6 +31,23 @@ def test_the_photo_in_a_chat_screenshot_is_boxed(name: str) -> None:
     # The box holds the photo (its bubble and time stamp may add a margin), and little else.
     assert x <= px + 4 and y <= py + 4 and x + w >= px + pw - 4 and y + h >= py + ph - 4
     assert w * h <= 1.5 * pw * ph
+
+
+def test_dark_mode_and_two_photos_are_boxed_too() -> None:
+    screen = Image.new("RGB", (720, 1560), (18, 18, 20))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 720, 120), fill=(33, 33, 36))
+    draw.rounded_rectangle((24, 160, 400, 230), 18, fill=(44, 44, 48))
+    draw.text((40, 185), "who is this", fill=(220, 220, 220))
+    screen.paste(synthetic.sample("coffee").resize((480, 320)), (200, 300))
+    screen.paste(synthetic.sample("chelsea").resize((400, 266)), (30, 800))
+    boxes = embedded_pictures(Image.open(io.BytesIO(synthetic.jpeg_bytes(screen, 75))))
+    expected = [(200, 300, 480, 320), (30, 800, 400, 266)]
+    assert len(boxes) == 2
+    for (x, y, w, h), (ex, ey, ew, eh) in zip(boxes, expected, strict=True):
+        # Each box holds its photo, with at most a thin margin (the coarse pass works at a third of the size).
+        assert x <= ex + 4 and y <= ey + 4 and x + w >= ex + ew - 4 and y + h >= ey + eh - 4
+        assert w * h <= 1.25 * ew * eh
 
 
 @pytest.mark.parametrize(
