@@ -84,6 +84,26 @@ def dist(model: FaceModel, a: Face, b: Face) -> float:
     return float(model.distances(a.embedding, b.embedding[None])[0])
 
 
+def compare(
+    model: FaceModel,
+    face: Face,
+    probe_of: Enrolled,
+    enrolled: list[Enrolled],
+    impostor: list[float],
+    same_photo: list[float],
+    same_person: list[float],
+) -> None:
+    """Distances from a probe face to every enrolled face, sorted into impostor / same photo / same person."""
+    for ref in enrolled:
+        d = dist(model, face, ref.face)
+        if ref.person != probe_of.person:
+            impostor.append(d)
+        elif ref.name == probe_of.name:
+            same_photo.append(d)
+        else:
+            same_person.append(d)
+
+
 def rate(values: list[float], threshold: float) -> str:
     if not values:
         return "-"
@@ -147,14 +167,7 @@ def main() -> None:
             if face is None:
                 missed += 1
                 continue
-            for ref in enrolled:
-                d = dist(model, face, ref.face)
-                if ref.person != e.person:
-                    impostor.append(d)
-                elif ref.name == e.name:
-                    aug_same.setdefault(label, []).append(d)
-                else:
-                    aug_other.setdefault(label, []).append(d)
+            compare(model, face, e, enrolled, impostor, aug_same.setdefault(label, []), aug_other.setdefault(label, []))
         aug_rows.append((label, missed))
 
     # Face-swap-like probes.
@@ -169,14 +182,7 @@ def main() -> None:
             if face is None:
                 swap_missed += 1
                 continue
-            for ref in enrolled:
-                d = dist(model, face, ref.face)
-                if ref.person != e.person:
-                    impostor.append(d)
-                elif ref.name == e.name:
-                    swap_same.append(d)
-                else:
-                    swap_other.append(d)
+            compare(model, face, e, enrolled, impostor, swap_same, swap_other)
 
     print("Distance distributions")
     print(f"  {'genuine, independent photos':<52}{summary(genuine_pairs)}")

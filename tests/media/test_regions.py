@@ -71,3 +71,20 @@ def test_a_screenshot_carries_an_sscd_vector_of_the_photo_it_shows() -> None:
     # boxed photo (the original resized and re-encoded, with its bubble's margin) makes it a candidate.
     assert whole < 1 - SSCD_PROPOSE < 0.5 < photo
     assert np.isclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3).all()
+
+
+def test_a_failed_sharper_decode_falls_back_to_the_draft(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reclaim.errors import UnsupportedMedia
+    from reclaim.signals import sscd
+
+    def broken(*_: object, **__: object) -> None:
+        raise UnsupportedMedia("the image is corrupt or truncated")
+
+    shot = synthetic.jpeg_bytes(synthetic.chat_screenshot(synthetic.sample("rocket")), 80)
+    sharp = decode(hash_media(shot, Limits(), None, SignalOptions()).signals["sscd"].value)[1]
+    monkeypatch.setattr(sscd, "decode_image", broken)
+    hashed = hash_media(shot, Limits(), None, SignalOptions())
+    # The item keeps both vectors (the photo's from the reduced draft, close to the sharp one); nothing is lost.
+    draft = decode(hashed.signals["sscd"].value)[1]
+    assert len(draft) == 2 and float(draft[1] @ sharp[1]) > 0.9
+    assert {"pdq", "md5", "sha256"} <= set(hashed.signals)

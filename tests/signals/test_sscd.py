@@ -58,11 +58,17 @@ def test_values_from_different_models_are_never_compared() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
-    ["", "0" * 8, "0" * (8 + 1023), "z" * (8 + 1024), "0" * (8 + 1024 * 65)],
+    ("bad", "says"),
+    [
+        ("", "hex digits per vector; got 0 characters"),
+        ("0" * 8, "got 8 characters"),
+        ("0" * (8 + 1023), "got 1031 characters"),
+        ("z" * (8 + 1024), "must be hexadecimal"),
+        ("0" * (8 + 1024 * 65), "at most 64 records"),
+    ],
 )
-def test_refuses_malformed_values(bad: str) -> None:
-    with pytest.raises(InvalidSignal):
+def test_refuses_malformed_values(bad: str, says: str) -> None:
+    with pytest.raises(InvalidSignal, match=says):
         SSCD.validate(bad)
 
 

@@ -24,6 +24,7 @@ from PIL import Image
 from reclaim.errors import InvalidSignal
 from reclaim.model import MediaType, SignalValue
 from reclaim.signals.base import Computed, Content, SignalType
+from reclaim.signals.hexhash import canonical_records
 
 # SIFT runs on a copy whose long side is at most this. Queries get a larger copy and more keypoints: the
 # enrolled picture may fill only part of them (a screenshot), and they are computed for candidates only.
@@ -154,19 +155,14 @@ class KeypointsSignal(SignalType):
         return Computed(SignalValue(self.name, value))
 
     def validate(self, value: str) -> str:
-        v = value.strip().lower()
-        body = len(v) - HEADER_HEX
-        if body <= 0 or body % RECORD_HEX:
-            raise InvalidSignal(
-                f"a keypoints value is a {HEADER_HEX}-hex-digit size and {RECORD_HEX} hex digits per keypoint;"
-                f" got {len(v)} characters"
-            )
-        if body // RECORD_HEX > MAX_KEYPOINTS:
-            raise InvalidSignal(f"a keypoints value holds at most {MAX_KEYPOINTS} keypoints")
-        try:
-            bytes.fromhex(v)
-        except ValueError:
-            raise InvalidSignal("a keypoints value must be hexadecimal") from None
+        v = canonical_records(
+            value,
+            HEADER_HEX,
+            RECORD_HEX,
+            MAX_KEYPOINTS,
+            "a keypoints value",
+            f"a {HEADER_HEX}-hex-digit size and {RECORD_HEX} hex digits per keypoint",
+        )
         if int(v[0:8], 16) == 0 or int(v[8:16], 16) == 0:
             raise InvalidSignal("a keypoints value must start with a non-zero width and height")
         return v

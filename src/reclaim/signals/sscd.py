@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import ClassVar
@@ -25,12 +26,13 @@ import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped]
 from PIL import Image
 
-from reclaim.errors import ConfigError, InvalidSignal
+from reclaim.errors import ConfigError, ReclaimError
 from reclaim.media.image import decode_image
 from reclaim.media.regions import embedded_pictures
 from reclaim.model import MediaType, SignalValue
 from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.base import Computed, Content, SignalType
+from reclaim.signals.hexhash import canonical_records
 
 SSCD_DIM = 512
 SSCD_SHORT_SIDE = 288
@@ -144,7 +146,8 @@ def _shown_pictures(content: Content) -> list[Image.Image]:
     if decoded.scale > 1:
         # The bytes passed the limits when first decoded; allow exactly this image again.
         limits = Limits(max_bytes=len(content.data), max_pixels=decoded.width * decoded.height)
-        image = decode_image(content.data, limits, draft_pixels=SHOWN_PICTURE_PIXELS).image
+        with suppress(ReclaimError):  # should the sharper decode fail, the draft still serves
+            image = decode_image(content.data, limits, draft_pixels=SHOWN_PICTURE_PIXELS).image
     f = image.width / decoded.image.width
     return [image.crop((round(x * f), round(y * f), round((x + w) * f), round((y + h) * f))) for x, y, w, h in boxes]
 
@@ -183,20 +186,14 @@ class SscdSignal(SignalType):
         return embed_images(model, frames)
 
     def validate(self, value: str) -> str:
-        v = value.strip().lower()
-        body = len(v) - FINGERPRINT_HEX
-        if body <= 0 or body % VECTOR_HEX:
-            raise InvalidSignal(
-                f"an SSCD value is {FINGERPRINT_HEX} hex digits of model fingerprint and then {VECTOR_HEX} hex"
-                f" digits per vector; got {len(v)} characters"
-            )
-        if body // VECTOR_HEX > SSCD_MAX_VECTORS:
-            raise InvalidSignal(f"an SSCD value holds at most {SSCD_MAX_VECTORS} vectors")
-        try:
-            bytes.fromhex(v)
-        except ValueError:
-            raise InvalidSignal("an SSCD value must be hexadecimal") from None
-        return v
+        return canonical_records(
+            value,
+            FINGERPRINT_HEX,
+            VECTOR_HEX,
+            SSCD_MAX_VECTORS,
+            "an SSCD value",
+            f"{FINGERPRINT_HEX} hex digits of model fingerprint and then {VECTOR_HEX} hex digits per vector",
+        )
 
     def distance(self, a: str, b: str) -> float:
         """1 - the best cosine between any vector of `a` and any of `b`; 2.0 across different models."""
