@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -30,5 +33,25 @@ def test_migrations_build_the_whole_schema_and_rerun_cleanly(db_url: str) -> Non
         with store.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
+    finally:
+        store.close()
+
+
+def test_processes_opening_one_fresh_database_at_once_all_succeed(db_url: str) -> None:
+    """The API, a monitor and a CLI command may first start together; none may fail on 'table already exists'."""
+    code = "import sys; from reclaim.store.db import Store, migrate; s = Store(sys.argv[1]); print(migrate(s.engine))"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, db_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert {out.strip() for out, _ in results} == {head_revision()}
+    store = Store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
         store.close()

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,10 +33,10 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL must wait for another process, not fail
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -61,13 +61,37 @@ def head_revision() -> str:
     return "+".join(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
 
 
+# Any fixed number: every Reclaim process migrating one PostgreSQL database takes this advisory lock.
+_PG_MIGRATION_LOCK = 0x5265636C61696D
+
+
+def _current(conn: Connection) -> str:
+    return "+".join(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
+def _lock_for_migration(conn: Connection) -> None:
+    """Serialise migrations between processes that open one fresh database at once (API, monitor, CLI).
+
+    SQLite: BEGIN IMMEDIATE takes the write lock now (others wait on busy_timeout) and keeps the DDL
+    in one transaction. PostgreSQL: a transaction-scoped advisory lock.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+
+
 def migrate(engine: Engine) -> str:
-    """Bring the schema to the newest revision (idempotent); returns that revision."""
+    """Bring the schema to the newest revision (idempotent, safe when several processes start at once)."""
     cfg = _alembic_config()
+    head = head_revision()
     try:
+        with engine.connect() as conn:
+            if _current(conn) == head:  # the usual case: no lock taken, readers never block writers
+                return head
         with engine.begin() as conn:
-            current = "+".join(sorted(MigrationContext.configure(conn).get_current_heads()))
-            if current != head_revision():
+            _lock_for_migration(conn)
+            if _current(conn) != head:  # another process may have migrated while this one waited
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "heads")
     except OperationalError as exc:
@@ -75,7 +99,7 @@ def migrate(engine: Engine) -> str:
             f"cannot reach or migrate the database '{_redact(str(engine.url))}': {exc.orig}. "
             "Check that the server is running and the URL is right."
         ) from exc
-    return head_revision()
+    return head
 
 
 class Store:
