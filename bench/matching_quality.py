@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 from sqlalchemy import select
 
 from reclaim import banks, synthetic
-from reclaim.matcher import MAX_VERIFY, QUERY_DRAFT_PIXELS, BankMatcher
+from reclaim.matcher import MAX_VERIFY, QUERY_DRAFT_PIXELS, SHOWN_KEYPOINTS, BankMatcher
 from reclaim.matching.decide import MIN_INLIERS, MIN_INLIERS_SPARSE, PDQ_PROPOSE, SSCD_PROPOSE, SSCD_VERIFIABLE_MAX
 from reclaim.matching.verify import verify
 from reclaim.media.image import decode_image
@@ -180,8 +180,9 @@ OUT_OF_GOAL = {k for k in TRANSFORMS if k.startswith("repaint 50%")}
 def query_keypoints(hashed: HashedMedia, data: bytes, limits: Limits) -> tuple[str, ...]:
     """The item's keypoints as the matcher computed them, or (no candidate needed them) computed here, so
     that unrelated pairs can be verified too."""
-    if "keypoints" in hashed.query_variants:
-        return hashed.query_variants["keypoints"]
+    computed = hashed.query_variants.get("keypoints", ()) + hashed.query_variants.get(SHOWN_KEYPOINTS, ())
+    if computed:
+        return computed
     decoded = decode_image(data, limits, draft_pixels=QUERY_DRAFT_PIXELS)
     value = keypoints_of(decoded.image, QUERY_KEYPOINTS, (decoded.width, decoded.height), QUERY_WORK_SIDE)
     return (value, mirrored(value)) if value else ()

@@ -64,6 +64,8 @@ MIH_MIN = 10_000
 # photo is small, so a repainted photo's cosine falls to 0.14-0.25 (bench/matching_quality.py, "screenshot
 # of repaint 30%"), while verification still finds 50-150 inliers; verification decides.
 SHOWN_PROPOSE = 0.9
+# Query variant holding the keypoints (and their mirror image) of the picture a screenshot shows.
+SHOWN_KEYPOINTS = "keypoints.shown"
 # SSCD neighbours examined per query vector.
 SSCD_K = 32
 # Query keypoints are computed on a decode of at least this many pixels (JPEG draft decoding stops there).
@@ -93,6 +95,10 @@ class _Proposal:
     # A picture the item shows inside a frame (a screenshot) came near the entry: worth verifying even
     # when the whole item is far from it.
     shown: bool = False
+    # The whole item came near (SSCD or PDQ within the proposal limits). When only a shown picture did, the
+    # entry is verified against that picture's keypoints alone: the frame around it (a chat's header, text
+    # and icons) is shared by every screenshot of one app and must not count towards a match.
+    whole: bool = False
 
     def worth_verifying(self) -> bool:
         return (self.sscd is not None and (self.sscd <= SSCD_PROPOSE or self.shown)) or (
@@ -247,6 +253,7 @@ class BankMatcher:
                 for hit in hits:
                     p = out[hit.ref_id]
                     p.pdq = hit.distance if p.pdq is None else min(p.pdq, hit.distance)
+                    p.whole = p.whole or hit.distance <= PDQ_PROPOSE
         sscd = media.signals.get("sscd")
         if sscd is not None:
             fp, vectors = decode_sscd(sscd.value)
@@ -266,6 +273,7 @@ class BankMatcher:
                             p = out[hit.ref_id // SSCD_MAX_VECTORS]
                             p.sscd = hit.distance if p.sscd is None else min(p.sscd, hit.distance)
                             p.shown = p.shown or shown
+                            p.whole = p.whole or not shown
         return dict(out)
 
     def _to_verify(self, proposals: dict[int, _Proposal], weak_pdq: bool = False) -> list[int]:
@@ -299,17 +307,18 @@ class BankMatcher:
             return media
         image = decoded.image
         sx, sy = decoded.width / image.width, decoded.height / image.height
-        crops = [(image, (decoded.width, decoded.height))]
-        for x, y, w, h in embedded_pictures(image, limit=1):
-            crops.append((image.crop((x, y, x + w, y + h)), (round(w * sx), round(h * sy))))
-        values: list[str] = []
-        for picture, size in crops:
+        variants = dict(media.query_variants)
+        for key, picture, size in (
+            (_Keypoints.name, image, (decoded.width, decoded.height)),
+            *(
+                (SHOWN_KEYPOINTS, image.crop((x, y, x + w, y + h)), (round(w * sx), round(h * sy)))
+                for x, y, w, h in embedded_pictures(image, limit=1)
+            ),
+        ):
             value = keypoints_of(picture, QUERY_KEYPOINTS, size, QUERY_WORK_SIDE)
             if value is not None:
-                values += [value, mirrored(value)]
-        if not values:
-            return media
-        return replace(media, query_variants={**media.query_variants, _Keypoints.name: tuple(values)})
+                variants[key] = (value, mirrored(value))
+        return replace(media, query_variants=variants)
 
     def candidates(self, session: Session, media: HashedMedia) -> list[Candidate]:
         found: list[tuple[int, str, float, float | None, dict[str, Any] | None]] = []
@@ -321,9 +330,10 @@ class BankMatcher:
                 found.append((entry_id, "pdq", p.pdq, None, None))
             if p.sscd is not None:
                 found.append((entry_id, "sscd", p.sscd, 1.0 - p.sscd, None))
-        query_kps = media.query_variants.get(_Keypoints.name, ())
-        if query_kps:
-            found.extend(self._verified(session, proposals, query_kps, _weak_pdq(media)))
+        whole_kps = media.query_variants.get(_Keypoints.name, ())
+        shown_kps = media.query_variants.get(SHOWN_KEYPOINTS, ())
+        if whole_kps or shown_kps:
+            found.extend(self._verified(session, proposals, whole_kps, shown_kps, _weak_pdq(media)))
             # Where verification was possible, SSCD alone must be near-certain (decide.SSCD_VERIFIABLE_MAX).
             found = [
                 (e, m, d, s, {"verifiable": True} if m == "sscd" and e in self.keypoint_entries else x)
@@ -354,7 +364,12 @@ class BankMatcher:
         return {e: b for e, b in rows if b in self.rules}
 
     def _verified(
-        self, session: Session, proposals: dict[int, _Proposal], query_kps: Sequence[str], weak_pdq: bool
+        self,
+        session: Session,
+        proposals: dict[int, _Proposal],
+        whole_kps: Sequence[str],
+        shown_kps: Sequence[str],
+        weak_pdq: bool,
     ) -> Iterator[tuple[int, str, float, float | None, dict[str, Any] | None]]:
         wanted = self._to_verify(proposals, weak_pdq)
         if not wanted:
@@ -365,6 +380,8 @@ class BankMatcher:
             )
         )
         for entry_id, ref in refs:
+            p = proposals[entry_id]
+            query_kps = [*shown_kps] if p.shown and not p.whole else [*whole_kps, *shown_kps]
             best: tuple[Verification, bool] | None = None
             for k, query in enumerate(query_kps):  # (picture, its mirror image) pairs: see enrich
                 result = verify(ref, query)
@@ -372,7 +389,6 @@ class BankMatcher:
                     best = (result, k % 2 == 1)
             if best is None:
                 continue
-            p = proposals[entry_id]
             via = "sscd" if p.sscd is not None and (p.sscd <= SSCD_PROPOSE or p.shown) else "pdq"
             details = {
                 "region": list(best[0].region),

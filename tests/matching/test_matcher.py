@@ -11,13 +11,14 @@ from sqlalchemy import select, update
 
 from reclaim import banks, synthetic
 from reclaim.lookup import match_files
-from reclaim.matcher import BankMatcher
+from reclaim.matcher import BankMatcher, _Proposal
 from reclaim.matcher_cache import index_dir
 from reclaim.matching.decide import SSCD_PROPOSE
 from reclaim.pipeline import ingest
 from reclaim.review.queue import list_matches
 from reclaim.settings import Settings
 from reclaim.signals.hashing import hash_media
+from reclaim.signals.keypoints import QUERY_KEYPOINTS, QUERY_WORK_SIDE, keypoints_of
 from reclaim.signals.sscd import decode as decode_sscd
 from reclaim.sources.folder import FolderSource
 from reclaim.store.db import Store
@@ -103,6 +104,43 @@ def test_a_screenshot_of_a_repainted_photo_is_verified_from_its_nearest_entries(
     assert p.sscd is not None and p.sscd > SSCD_PROPOSE and p.shown
     (r,) = lookup(store, settings, [shot])
     assert [(m["bank_entry_id"], m["method"]) for m in r["matches"]] == [(entries[0], "verified")]
+
+
+def test_an_enrolled_screenshot_matches_its_photo_not_every_screenshot_of_the_app(
+    tmp_path: Path, store: Store, settings: Settings
+) -> None:
+    # A victim may only have her photo as a screenshot of the chat where it was posted. The chat's header,
+    # bubbles and time stamps are the same in every screenshot of that app and must not verify them.
+    photo = synthetic.sample("astronaut")
+    screenshot = tmp_path / "her.png"  # phones save screenshots as PNG
+    screenshot.write_bytes(synthetic.png_bytes(synthetic.chat_screenshot(photo, minute=3)))
+    (entry,) = enrol(store, settings, "her", "protected", [screenshot])
+    others = [
+        write(tmp_path / "q" / f"other-{seed}.jpg", synthetic.chat_screenshot(synthetic.generated(seed), 10 + seed), 80)
+        for seed in range(6)
+    ]
+    crop = write(tmp_path / "q" / "crop.jpg", synthetic.crop(photo, 0.7))
+    got = {Path(r["path"]).name: r for r in lookup(store, settings, [*others, crop])}
+    assert all(got[p.name]["matches"] == [] for p in others)
+    (m,) = got["crop.jpg"]["matches"]
+    assert (m["bank_entry_id"], m["method"]) == (entry, "verified")
+
+
+def test_a_picture_proposed_only_by_what_a_screenshot_shows_is_verified_on_that_picture(
+    tmp_path: Path, store: Store, settings: Settings
+) -> None:
+    original = synthetic.sample("rocket")
+    (entry,) = enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", original, 95)])
+    with store.transaction() as s:
+        matcher = BankMatcher.load(s)
+        proposal = _Proposal(sscd=0.8, shown=True)
+        # Keypoints of the whole item that would verify (here: the original's own), and of the picture it
+        # shows (here: an unrelated photo).
+        whole = (keypoints_of(original, QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or "",)
+        shown = (keypoints_of(synthetic.sample("coffee"), QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or "",)
+        assert [c[0] for c in matcher._verified(s, {entry: proposal}, whole, shown, False)] == []
+        proposal.whole = True  # the whole item came near too: everything it shows counts
+        assert [c[0] for c in matcher._verified(s, {entry: proposal}, whole, shown, False)] == [entry]
 
 
 def test_negative_banks_withhold_and_bank_option_limits(tmp_path: Path, store: Store, settings: Settings) -> None:

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from reclaim import synthetic
 from reclaim.matching.decide import SSCD_PROPOSE
-from reclaim.media.regions import embedded_pictures
+from reclaim.media.regions import embedded_pictures, picture_core
 from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.hashing import hash_media
 from reclaim.signals.sscd import decode
@@ -31,6 +31,21 @@ def test_the_photo_in_a_chat_screenshot_is_boxed(name: str) -> None:
     # The box holds the photo (its bubble and time stamp may add a margin), and little else.
     assert x <= px + 4 and y <= py + 4 and x + w >= px + pw - 4 and y + h >= py + ph - 4
     assert w * h <= 1.5 * pw * ph
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "gravel"])
+def test_the_core_of_a_box_is_the_photo_without_bubble_or_time_stamp(name: str) -> None:
+    picture = synthetic.sample(name)
+    shot = _screenshot_jpeg(picture)
+    (box,) = embedded_pictures(shot, limit=1)
+    x, y, w, h = picture_core(shot, box)
+    px, py = synthetic.SCREEN_PHOTO_AT
+    pw = synthetic.SCREEN_PHOTO_WIDTH
+    ph = picture.height * pw // picture.width
+    # Inside the photo give or take JPEG's blur of its edge (the bubble's outline 6 px out and the time stamp
+    # 12 px below are left out), and most of it (a photo's own flat edge rows may go too).
+    assert px - 3 <= x and py - 3 <= y and x + w <= px + pw + 3 and y + h <= py + ph + 3
+    assert w * h >= 0.6 * pw * ph
 
 
 def test_dark_mode_and_two_photos_are_boxed_too() -> None:

@@ -33,12 +33,22 @@ MIN_BAND_HEIGHT = 0.08
 MIN_BAND_WIDTH = 0.2
 MAX_BOX = 0.8
 MAX_PICTURES = 2
+# picture_core: drop this share of the box's short side (at least CORE_MARGIN_PX) at every edge, then sparse
+# outer rows and columns (less than CORE_SHARE content); a core under CORE_MIN_AREA of the box is not trusted.
+CORE_MARGIN = 0.03
+CORE_MARGIN_PX = 4
+CORE_SHARE = 0.4
+CORE_MIN_AREA = 0.5
 
 Box = tuple[int, int, int, int]
 
 
-def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES) -> list[Box]:
-    """Boxes (x, y, width, height, in the image's pixels) of the largest pictures framed by flat interface."""
+def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES, framed: bool = False) -> list[Box]:
+    """Boxes (x, y, width, height, in the image's pixels) of the largest pictures framed by flat interface.
+
+    `framed`: only pictures with interface (other content rows: a header, an input bar) both above and
+    below them, as a screen shows them; a photo with a flat sky or wall gets a box, but not that frame.
+    """
     if _mostly_content(image, GLANCE_SIDE):  # most photos stop here, on a thumbnail
         return []
     f = min(1.0, WORK_SIDE / max(image.size))
@@ -48,8 +58,9 @@ def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES) -> list[Box
     rows = content.mean(axis=1) > ROW_SHARE
     height, width = content.shape
     found: list[tuple[int, Box]] = []
-    for y0, y1 in _bands(rows, max(1, round(BAND_GAP * height))):
-        if y1 - y0 < MIN_BAND_HEIGHT * height:
+    bands = _bands(rows, max(1, round(BAND_GAP * height)))
+    for k, (y0, y1) in enumerate(bands):
+        if y1 - y0 < MIN_BAND_HEIGHT * height or (framed and not 0 < k < len(bands) - 1):
             continue
         cols = np.flatnonzero(content[y0:y1].mean(axis=0) > COLUMN_SHARE)
         if len(cols) == 0:
@@ -62,6 +73,31 @@ def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES) -> list[Box
         found.append((area, box))
     found.sort(key=lambda item: -item[0])
     return [box for _, box in found[:limit]]
+
+
+def picture_core(image: Image.Image, box: Box) -> Box:
+    """The part of a box that is the picture itself, without the bubble around it or the time stamp below.
+
+    Used where interface must not count as content (an enrolled screenshot's keypoints): the box's edges
+    (the bubble's outline, the photo's corners against it) and the sparse rows at its top and bottom (a
+    time stamp, a caption line) look the same in every screenshot of one app.
+    """
+    x, y, w, h = box
+    m = max(CORE_MARGIN_PX, round(CORE_MARGIN * min(w, h)))
+    x, y, w, h = x + m, y + m, w - 2 * m, h - 2 * m
+    if w < 3 or h < 3:
+        return box
+    content = _content_mask(_rgb(image.crop((x, y, x + w, y + h)), WORK_SIDE))
+    f = content.shape[1] / w
+    rows = np.flatnonzero(content.mean(axis=1) >= CORE_SHARE)
+    cols = np.flatnonzero(content.mean(axis=0) >= CORE_SHARE)
+    if len(rows) == 0 or len(cols) == 0:
+        return (x, y, w, h)
+    y0, y1 = round(rows[0] / f), round((rows[-1] + 1) / f)
+    x0, x1 = round(cols[0] / f), round((cols[-1] + 1) / f)
+    if (x1 - x0) * (y1 - y0) < CORE_MIN_AREA * w * h:  # a smooth picture: keep it whole rather than guess
+        return (x, y, w, h)
+    return (x + x0, y + y0, x1 - x0, y1 - y0)
 
 
 def _rgb(image: Image.Image, side: int) -> np.ndarray:
