@@ -171,6 +171,10 @@ class BankMatcher:
         self.add_rows(self.indexed_rows(session))
         self.index_state = "built"
 
+    def outgrew_flat_pdq(self) -> bool:
+        """Incremental adds took the PDQ index past MIH_MIN while it is still the flat one."""
+        return isinstance(self.pdq, PdqFlatIndex) and len(self.pdq) >= MIH_MIN
+
     def add_rows(self, rows: Iterable[tuple[int, int, str, str, int | None]]) -> int:
         """Add PDQ/SSCD bank rows to the indexes in chunks; returns how many rows were added."""
         added = 0

@@ -88,7 +88,10 @@ def load_or_build(session: Session, matcher: BankMatcher, cache_dir: Path) -> No
         else:
             if _reconcile(session, matcher):
                 added = matcher.add_rows(matcher.indexed_rows(session, after_id=int(manifest["max_signal_id"])))
-                if added or matcher.index_state == "updated":
+                if matcher.outgrew_flat_pdq():
+                    matcher.build(session)  # once, when adds take the bank past the flat index's range
+                    save(matcher, cache_dir, session)
+                elif added or matcher.index_state == "updated":
                     matcher.index_state = "updated"
                     save(matcher, cache_dir, session)
                 else:

@@ -6,14 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
 from reclaim import banks, synthetic
+from reclaim import matcher as matcher_module
 from reclaim.lookup import match_files
 from reclaim.matcher import BankMatcher, _Proposal
 from reclaim.matcher_cache import index_dir
 from reclaim.matching.decide import SSCD_PROPOSE
+from reclaim.matching.pdq_flat import PdqFlatIndex
+from reclaim.matching.pdq_mih import PdqMultiHashIndex
 from reclaim.pipeline import ingest
 from reclaim.review.queue import list_matches
 from reclaim.settings import Settings
@@ -104,6 +108,27 @@ def test_a_screenshot_of_a_repainted_photo_is_verified_from_its_nearest_entries(
     assert p.sscd is not None and p.sscd > SSCD_PROPOSE and p.shown
     (r,) = lookup(store, settings, [shot])
     assert [(m["bank_entry_id"], m["method"]) for m in r["matches"]] == [(entries[0], "verified")]
+
+
+def test_a_bank_grown_by_adds_past_the_flat_range_gets_the_multi_index(
+    tmp_path: Path, store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matcher_module, "MIH_MIN", 3)
+    cache = index_dir(settings)
+    names = ("astronaut", "rocket", "coffee")
+    enrol(store, settings, "her", "protected", [write(tmp_path / f"{n}.jpg", synthetic.sample(n)) for n in names[:2]])
+
+    def load() -> BankMatcher:
+        with store.transaction() as s:
+            return BankMatcher.load(s, cache_dir=cache)
+
+    assert isinstance(load().pdq, PdqFlatIndex)
+    enrol(store, settings, "her", "protected", [write(tmp_path / "coffee.jpg", synthetic.sample("coffee"))])
+    m = load()
+    assert isinstance(m.pdq, PdqMultiHashIndex) and m.index_state == "built" and len(m.pdq) == 3
+    assert load().index_state == "loaded" and isinstance(load().pdq, PdqMultiHashIndex)
+    (r,) = lookup(store, settings, [write(tmp_path / "q" / "coffee.jpg", synthetic.sample("coffee"), 60)])
+    assert [x["method"] for x in r["matches"]] == ["pdq"]
 
 
 def test_an_enrolled_screenshot_matches_its_photo_not_every_screenshot_of_the_app(
