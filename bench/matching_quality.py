@@ -202,6 +202,49 @@ def pot_tail(values: np.ndarray, at: float, upper: bool = True, top: float = 0.0
     return top * math.exp(-(x - u) / beta)
 
 
+def enrolled_screenshots(origs: dict[str, Image.Image], limits: Limits, options: SignalOptions) -> None:
+    """A victim may have her photo only as a screenshot of the chat it was posted in. Enrol every original
+    that way (PNG, as phones save screenshots); look up another screenshot of each (other time stamp, JPEG)
+    and an 80 % crop of the photo itself. Every screenshot shares the app's header, bubbles and input bar,
+    so any match to another original is interface verified as content."""
+    queries = {
+        "another screenshot": lambda im, i: screenshot(im, i + 7),
+        "crop 80% of the photo": crop(0.8, "centre"),
+    }
+    names = list(origs)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(Path(tmp) / "home")
+        store = open_store(settings)
+        files = []
+        for name, im in origs.items():
+            path = Path(tmp) / f"{name}.png"
+            path.write_bytes(synthetic.png_bytes(synthetic.chat_screenshot(im, 3)))
+            files.append(path)
+        with store.transaction() as session:
+            banks.create_bank(session, "screenshots", "protected")
+            results = banks.add_files(session, "screenshots", files, limits, None, options)
+        entry_of = {r.entry_id: Path(r.path).stem for r in results}
+        print("\n| enrolled as screenshots: query | found | false matches (to other originals) |")
+        print("|---|---:|---:|")
+        with store.transaction() as session:
+            matcher = BankMatcher.load(session)
+            for label, edit in queries.items():
+                found = false = 0
+                missed = []
+                for i, name in enumerate(names):
+                    data = synthetic.jpeg_bytes(edit(origs[name], i).convert("RGB"), 90)
+                    hashed = matcher.enrich(hash_media(data, limits, None, options), data, limits)
+                    got = {entry_of[c.entry_id] for c in matcher.decide(session, hashed).matches}
+                    found += name in got
+                    missed += [] if name in got else [name]
+                    false += len(got - {name})
+                pairs = len(names) * (len(names) - 1)
+                print(
+                    f"| {label} | {found}/{len(names)} (missed: {', '.join(missed) or '-'}) | {false} (of {pairs:,}) |"
+                )
+        store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="distilled", help="distilled | full | path to an ONNX model")
@@ -357,6 +400,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for label, pp, ver, akp, al, pq in rows:
         print(f"| {label} | {pp:.2e} | {ver:.2e} | {akp:.2e} | {al:.2e} | {pq:.2e} |")
+    enrolled_screenshots(origs, limits, options)
     print(f"Total {time.perf_counter() - t0:.0f} s")
     sys.stdout.flush()
 

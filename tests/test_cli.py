@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from reclaim import synthetic
 from tests.worlds import write_world
 
 RECLAIM = [sys.executable, "-m", "reclaim"]
@@ -94,6 +95,21 @@ def test_full_flow_json_shapes(tmp_path: Path, db_url: str) -> None:
 
     human = run(home, "matches", db=db_url).stdout
     assert "copy-flipped.jpg" in human and "pdq" in human
+
+
+def test_bank_add_of_a_screenshot_says_it_enrolled_the_picture_shown(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shot, photo = tmp_path / "shot.png", tmp_path / "photo.jpg"
+    shot.write_bytes(synthetic.png_bytes(synthetic.chat_screenshot(synthetic.sample("astronaut"))))
+    photo.write_bytes(synthetic.jpeg_bytes(synthetic.sample("rocket")))
+    run(home, "bank", "create", "her", "--kind", "protected")
+    added = {Path(r["path"]).name: r for r in run_json(home, "bank", "add", "her", str(shot), str(photo))}
+    x, y, w, _ = added["shot.png"]["shown_picture"]
+    assert (x, y) >= (0, 0) and w >= 0.8 * synthetic.SCREEN_PHOTO_WIDTH
+    assert added["photo.jpg"]["shown_picture"] is None
+    run(home, "bank", "create", "again", "--kind", "protected")
+    human = run(home, "bank", "add", "again", str(shot)).stdout
+    assert {"screenshot", "picture", "shows"} <= set(human.replace(";", " ").split())  # table cells wrap
 
 
 def test_ingest_exits_non_zero_when_nothing_was_processed(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from reclaim.media.sniff import kind_from_name
 from reclaim.model import BANK_KINDS, MediaType, SignalValue
 from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.exchange import parse_pytx, pytx_lines
-from reclaim.signals.hashing import hash_media
+from reclaim.signals.hashing import hash_for_enrolment
 from reclaim.signals.pdq import PDQ_MIN_QUALITY
 from reclaim.signals.registry import signal_type
 from reclaim.store.records import value_key
@@ -81,6 +81,8 @@ class AddResult:
     warning: str | None = None
     error: str | None = None
     earlier_matches: int = 0
+    # A screenshot enrols the picture it shows: its box (x, y, w, h) in the screenshot's pixels.
+    shown_picture: tuple[int, int, int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +94,7 @@ class AddResult:
             "warning": self.warning,
             "error": self.error,
             "earlier_matches": self.earlier_matches,
+            "shown_picture": list(self.shown_picture) if self.shown_picture else None,
         }
 
 
@@ -140,7 +143,9 @@ def add_files(
         result = AddResult(path=str(path))
         results.append(result)
         try:
-            hashed = hash_media(path.read_bytes(), limits, kind_from_name(path.name), enrol)
+            hashed, result.shown_picture = hash_for_enrolment(
+                path.read_bytes(), limits, kind_from_name(path.name), enrol
+            )
         except ReclaimError as exc:
             result.error = str(exc)
             continue

@@ -135,20 +135,25 @@ def test_an_enrolled_screenshot_matches_its_photo_not_every_screenshot_of_the_ap
     tmp_path: Path, store: Store, settings: Settings
 ) -> None:
     # A victim may only have her photo as a screenshot of the chat where it was posted. The chat's header,
-    # bubbles and time stamps are the same in every screenshot of that app and must not verify them.
-    photo = synthetic.sample("astronaut")
-    screenshot = tmp_path / "her.png"  # phones save screenshots as PNG
-    screenshot.write_bytes(synthetic.png_bytes(synthetic.chat_screenshot(photo, minute=3)))
-    (entry,) = enrol(store, settings, "her", "protected", [screenshot])
-    others = [
-        write(tmp_path / "q" / f"other-{seed}.jpg", synthetic.chat_screenshot(synthetic.generated(seed), 10 + seed), 80)
-        for seed in range(6)
+    # bubbles and time stamps are the same in every screenshot of that app and must match none of them.
+    shots = {}
+    for name in ("astronaut", "brick", "page"):  # a photo, a texture, a document
+        shots[name] = tmp_path / f"{name}.png"  # phones save screenshots as PNG
+        shots[name].write_bytes(synthetic.png_bytes(synthetic.chat_screenshot(synthetic.sample(name), minute=3)))
+    entries = dict(zip(shots, enrol(store, settings, "her", "protected", list(shots.values())), strict=True))
+    others = [synthetic.generated(seed) for seed in range(4)] + [synthetic.sample("shepp_logan_phantom")]
+    queries = [
+        write(tmp_path / "q" / f"other-{k}.jpg", synthetic.chat_screenshot(im, 10 + k), 80)
+        for k, im in enumerate(others)
     ]
-    crop = write(tmp_path / "q" / "crop.jpg", synthetic.crop(photo, 0.7))
-    got = {Path(r["path"]).name: r for r in lookup(store, settings, [*others, crop])}
-    assert all(got[p.name]["matches"] == [] for p in others)
-    (m,) = got["crop.jpg"]["matches"]
-    assert (m["bank_entry_id"], m["method"]) == (entry, "verified")
+    crop = write(tmp_path / "q" / "crop.jpg", synthetic.crop(synthetic.sample("astronaut"), 0.7))
+    again = write(tmp_path / "q" / "again.jpg", synthetic.chat_screenshot(synthetic.sample("brick"), 40), 80)
+    got = {Path(r["path"]).name: r for r in lookup(store, settings, [*queries, crop, again])}
+    assert {q.name: got[q.name]["matches"] for q in queries} == {q.name: [] for q in queries}
+    assert [(m["bank_entry_id"], m["method"]) for m in got["crop.jpg"]["matches"]] == [
+        (entries["astronaut"], "verified")
+    ]
+    assert [m["bank_entry_id"] for m in got["again.jpg"]["matches"]] == [entries["brick"]]
 
 
 def test_a_picture_proposed_only_by_what_a_screenshot_shows_is_verified_on_that_picture(

@@ -150,7 +150,7 @@ def bank_add(
                     r.entry_id,
                     short(r.signals.get("pdq")),
                     r.error
-                    or (f"already in the bank as entry {r.duplicate_of}" if r.duplicate_of else r.warning or "added")
+                    or (f"already in the bank as entry {r.duplicate_of}" if r.duplicate_of else r.warning or _added(r))
                     + (f"; matches {r.earlier_matches} media seen earlier" if r.earlier_matches else ""),
                 )
                 for r in results
@@ -158,6 +158,13 @@ def bank_add(
         )
     if not any(r.error is None for r in results):
         raise NothingProcessed("no file could be added; see the errors above")
+
+
+def _added(r: banks.AddResult) -> str:
+    if r.shown_picture is None:
+        return "added"
+    x, y, w, h = r.shown_picture
+    return f"added the picture this screenshot shows ({w}x{h} at {x},{y}); the chat around it is left out"
 
 
 @bank_app.command("list")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from dataclasses import replace
 
 from reclaim.errors import UnsupportedMedia
 from reclaim.media.image import decode_image
+from reclaim.media.regions import Box, embedded_pictures, picture_core
 from reclaim.media.sniff import kind_from_bytes
 from reclaim.media.video import decode_video
 from reclaim.model import HashedMedia, MediaType, SignalValue
@@ -68,3 +71,30 @@ def hash_media(
         signals=signals,
         query_variants=variants,
     )
+
+
+def hash_for_enrolment(
+    data: bytes, limits: Limits, claimed: MediaType | None = None, options: SignalOptions | None = None
+) -> tuple[HashedMedia, Box | None]:
+    """Signals to enrol, and the box of the picture they describe when the image is a screenshot of one.
+
+    A victim may only have her photo as a screenshot of the chat it was posted in. Every screenshot of that
+    app shares its header, bubbles and input bar, so whole-screenshot signals would match them all (PDQ
+    distance 14 between two unrelated photos in one frame, bench/matching_quality.py). A screenshot framed
+    by interface above and below enrols the picture it shows (media/regions.picture_core); its own bytes
+    keep their SHA-256 and MD5, so an exact re-share still matches.
+    """
+    hashed = hash_media(data, limits, claimed, options)
+    if hashed.media_type != "image":
+        return hashed, None
+    image = decode_image(data, limits, fast=False).image
+    boxes = embedded_pictures(image, limit=1, framed=True)
+    if not boxes:
+        return hashed, None
+    x, y, w, h = box = picture_core(image, boxes[0])
+    buf = io.BytesIO()
+    image.crop((x, y, x + w, y + h)).save(buf, "PNG")
+    shown = hash_media(buf.getvalue(), limits, "image", options)
+    exact = {k: v for k, v in hashed.signals.items() if k in ("sha256", "md5")}
+    others = {k: v for k, v in shown.signals.items() if k not in exact}
+    return replace(hashed, signals={**exact, **others}, query_variants={}), box

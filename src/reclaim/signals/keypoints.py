@@ -22,7 +22,6 @@ import numpy as np
 from PIL import Image
 
 from reclaim.errors import InvalidSignal
-from reclaim.media.regions import Box, embedded_pictures, picture_core
 from reclaim.model import MediaType, SignalValue
 from reclaim.signals.base import Computed, Content, SignalType
 from reclaim.signals.hexhash import canonical_records
@@ -103,23 +102,6 @@ def keypoints_of(
     return encode(size, pts[:n] * back * scale, desc[:n])
 
 
-def _shown_keypoints(image: Image.Image, box: Box, size: tuple[int, int]) -> str | None:
-    """Enrolled keypoints of the picture a screenshot shows, in the whole image's pixels.
-
-    The frame around it (a chat's header, text, icons) is the same in every screenshot of one app; keypoints
-    there would verify any other screenshot as a derivative of this one.
-    """
-    x, y, w, h = box
-    sx, sy = size[0] / image.width, size[1] / image.height
-    value = keypoints_of(
-        image.crop((x, y, x + w, y + h)), REFERENCE_KEYPOINTS, (round(w * sx), round(h * sy)), spread=True
-    )
-    if value is None:
-        return None
-    _, pts, desc = decode(value)
-    return encode(size, pts + np.array([x * sx, y * sy], dtype=np.float32), desc)
-
-
 def _mirror_permutation() -> np.ndarray:
     """SIFT descriptor of the mirror image: 4x4 cells x 8 orientation bins; mirroring reverses the cell rows
     (OpenCV's layout, in the keypoint's own frame) and negates the orientation bins. Measured: 921 of the
@@ -167,11 +149,7 @@ class KeypointsSignal(SignalType):
             return None
         decoded = content.image
         size = (decoded.width, decoded.height)
-        boxes = embedded_pictures(decoded.image, limit=1, framed=True)
-        if boxes:
-            value = _shown_keypoints(decoded.image, picture_core(decoded.image, boxes[0]), size)
-        else:
-            value = keypoints_of(decoded.image, REFERENCE_KEYPOINTS, original_size=size, spread=True)
+        value = keypoints_of(decoded.image, REFERENCE_KEYPOINTS, original_size=size, spread=True)
         if value is None or (len(value) - HEADER_HEX) // RECORD_HEX < MIN_USEFUL:
             return None  # too little structure to verify: such entries match by SSCD's stricter rule alone
         return Computed(SignalValue(self.name, value))
