@@ -311,16 +311,12 @@ class BankMatcher:
             return media
         image = decoded.image
         sx, sy = decoded.width / image.width, decoded.height / image.height
-        # A screenshot framed by interface above and below is verified on the picture it shows alone: its
-        # header, bubbles and time stamps would otherwise match every enrolled screenshot or document.
-        framed = embedded_pictures(image, limit=1, framed=True)
-        whole = [] if framed else [(_Keypoints.name, image, (decoded.width, decoded.height))]
         variants = dict(media.query_variants)
         for key, picture, size in (
-            *whole,
+            (_Keypoints.name, image, (decoded.width, decoded.height)),
             *(
                 (SHOWN_KEYPOINTS, image.crop((x, y, x + w, y + h)), (round(w * sx), round(h * sy)))
-                for x, y, w, h in framed or embedded_pictures(image, limit=1)
+                for x, y, w, h in embedded_pictures(image, limit=1)
             ),
         ):
             value = keypoints_of(picture, QUERY_KEYPOINTS, size, QUERY_WORK_SIDE)

@@ -78,9 +78,9 @@ def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES, framed: boo
 def picture_core(image: Image.Image, box: Box) -> Box:
     """The part of a box that is the picture itself, without the bubble around it or the time stamp below.
 
-    Used where interface must not count as content (an enrolled screenshot's keypoints): the box's edges
-    (the bubble's outline, the photo's corners against it) and the sparse rows at its top and bottom (a
-    time stamp, a caption line) look the same in every screenshot of one app.
+    Used where interface must not count as content (what a screenshot enrols): the box's edges (the
+    bubble's outline, the photo's corners against it) and the sparse rows at its top and bottom (a time
+    stamp, a caption line) look the same in every screenshot of one app.
     """
     x, y, w, h = box
     m = max(CORE_MARGIN_PX, round(CORE_MARGIN * min(w, h)))
