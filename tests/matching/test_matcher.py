@@ -115,8 +115,13 @@ def test_a_bank_grown_by_adds_past_the_flat_range_gets_the_multi_index(
 ) -> None:
     monkeypatch.setattr(matcher_module, "MIH_MIN", 3)
     cache = index_dir(settings)
-    names = ("astronaut", "rocket", "coffee")
-    enrol(store, settings, "her", "protected", [write(tmp_path / f"{n}.jpg", synthetic.sample(n)) for n in names[:2]])
+    enrol(
+        store,
+        settings,
+        "her",
+        "protected",
+        [write(tmp_path / f"{n}.jpg", synthetic.sample(n)) for n in ("astronaut", "rocket")],
+    )
 
     def load() -> BankMatcher:
         with store.transaction() as s:
