@@ -110,6 +110,9 @@ def test_bank_add_of_a_screenshot_says_it_enrolled_the_picture_shown(tmp_path: P
     run(home, "bank", "create", "again", "--kind", "protected")
     human = run(home, "bank", "add", "again", str(shot)).stdout
     assert {"screenshot", "picture", "shows"} <= set(human.replace(";", " ").split())  # table cells wrap
+    run(home, "bank", "create", "whole", "--kind", "protected")
+    (forced,) = run_json(home, "bank", "add", "whole", "--whole", str(shot))
+    assert forced["shown_picture"] is None and forced["signals"]["pdq"] != added["shot.png"]["signals"]["pdq"]
 
 
 def test_ingest_exits_non_zero_when_nothing_was_processed(tmp_path: Path) -> None:

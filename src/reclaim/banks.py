@@ -131,10 +131,12 @@ def add_files(
     limits: Limits,
     note: str | None,
     options: SignalOptions | None = None,
+    whole: bool = False,
 ) -> list[AddResult]:
     """Hash each file and store its signals as a bank entry. The bytes are read, hashed and dropped.
 
-    Enrolment also stores the image's keypoints (never pixels) so that derivatives can be verified.
+    Enrolment also stores the image's keypoints (never pixels) so that derivatives can be verified. A
+    screenshot enrols the picture it shows unless `whole` (signals/hashing.hash_for_enrolment).
     """
     enrol = replace(options or SignalOptions(), keypoints=True)
     bank = get_bank(session, bank_name)
@@ -144,7 +146,7 @@ def add_files(
         results.append(result)
         try:
             hashed, result.shown_picture = hash_for_enrolment(
-                path.read_bytes(), limits, kind_from_name(path.name), enrol
+                path.read_bytes(), limits, kind_from_name(path.name), enrol, whole=whole
             )
         except ReclaimError as exc:
             result.error = str(exc)

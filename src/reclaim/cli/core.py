@@ -131,13 +131,17 @@ def bank_add(
     name: str,
     files: Annotated[list[Path], typer.Argument(help="Photos or videos to enroll (hash-only).")],
     note: Annotated[str | None, typer.Option("--note", help="Note for every entry (default: the file name).")] = None,
+    whole: Annotated[
+        bool,
+        typer.Option("--whole", help="Enrol every image whole, even a screenshot (default: the picture it shows)."),
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Hash files into a bank. Only signals and a note are stored, never the bytes."""
     settings = workspace_settings()
     store = open_store(settings)
     with output.progress("Hashing", not json), store.transaction() as session:
-        results = banks.add_files(session, name, files, settings.limits, note, settings.signals)
+        results = banks.add_files(session, name, files, settings.limits, note, settings.signals, whole=whole)
     if json:
         emit_json([r.to_json() for r in results])
     else:
@@ -164,7 +168,10 @@ def _added(r: banks.AddResult) -> str:
     if r.shown_picture is None:
         return "added"
     x, y, w, h = r.shown_picture
-    return f"added the picture this screenshot shows ({w}x{h} at {x},{y}); the chat around it is left out"
+    return (
+        f"added the picture this screenshot shows ({w}x{h} at {x},{y}); the chat around it is left out "
+        "(--whole to enrol all of it)"
+    )
 
 
 @bank_app.command("list")

@@ -74,7 +74,11 @@ def hash_media(
 
 
 def hash_for_enrolment(
-    data: bytes, limits: Limits, claimed: MediaType | None = None, options: SignalOptions | None = None
+    data: bytes,
+    limits: Limits,
+    claimed: MediaType | None = None,
+    options: SignalOptions | None = None,
+    whole: bool = False,
 ) -> tuple[HashedMedia, Box | None]:
     """Signals to enrol, and the box of the picture they describe when the image is a screenshot of one.
 
@@ -82,10 +86,10 @@ def hash_for_enrolment(
     app shares its header, bubbles and input bar, so whole-screenshot signals would match them all (PDQ
     distance 14 between two unrelated photos in one frame, bench/matching_quality.py). A screenshot framed
     by interface above and below enrols the picture it shows (media/regions.picture_core); its own bytes
-    keep their SHA-256 and MD5, so an exact re-share still matches.
+    keep their SHA-256 and MD5, so an exact re-share still matches. `whole`: enrol the image as it is.
     """
     hashed = hash_media(data, limits, claimed, options)
-    if hashed.media_type != "image":
+    if hashed.media_type != "image" or whole:
         return hashed, None
     image = decode_image(data, limits, fast=False).image
     boxes = embedded_pictures(image, limit=1, framed=True)
