@@ -166,6 +166,7 @@ TRANSFORMS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
         for fill in ("flat", "noise", "skin", "blur")
     },
     "screenshot in chat": screenshot,
+    "screenshot, doodle wallpaper": lambda im, i: jpeg(synthetic.chat_screenshot(im, 10 + i % 50, wallpaper=True), 80),
     "crop 80% + caption + q60": lambda im, i: jpeg(synthetic.caption(crop(0.8, "centre")(im, i)), 60),
     "flip + repaint 20% + resize": lambda im, i: synthetic.resize(repaint(0.2, "skin")(ImageOps.mirror(im), i), 0.6),
     "screenshot of repaint 30%": lambda im, i: screenshot(repaint(0.3, "blur")(im, i), i),
@@ -209,6 +210,9 @@ def enrolled_screenshots(origs: dict[str, Image.Image], limits: Limits, options:
     so any match to another original is interface verified as content."""
     queries = {
         "another screenshot": lambda im, i: screenshot(im, i + 7),
+        "another screenshot, doodle wallpaper": lambda im, i: jpeg(
+            synthetic.chat_screenshot(im, i, wallpaper=True), 80
+        ),
         "crop 80% of the photo": crop(0.8, "centre"),
     }
     names = list(origs)

@@ -109,11 +109,12 @@ SCREEN_PHOTO_AT = (20, 220)
 SCREEN_PHOTO_WIDTH = 335
 
 
-def chat_screenshot(image: Image.Image, minute: int = 10) -> Image.Image:
+def chat_screenshot(image: Image.Image, minute: int = 10, wallpaper: bool = False) -> Image.Image:
     """The picture as a phone screenshot of a chat shows it: header, a text bubble, the photo at 62 % of the
-    screen width (top-left at SCREEN_PHOTO_AT) in a bubble with a time stamp, the input bar."""
+    screen width (top-left at SCREEN_PHOTO_AT) in a bubble with a time stamp, the input bar. `wallpaper`:
+    on a gradient with faint line doodles (as Telegram's default) instead of a flat background."""
     w, h = SCREEN_SIZE
-    screen = Image.new("RGB", (w, h), (235, 238, 242))
+    screen = doodle_wallpaper(minute) if wallpaper else Image.new("RGB", (w, h), (235, 238, 242))
     d = ImageDraw.Draw(screen)
     d.rectangle((0, 0, w, 90), fill=(40, 120, 200))
     d.text((80, 35), "Group chat  ·  1,204 members", fill=(255, 255, 255))
@@ -126,6 +127,24 @@ def chat_screenshot(image: Image.Image, minute: int = 10) -> Image.Image:
     screen.paste(image.convert("RGB").resize((pw, ph), Image.Resampling.BILINEAR), (x, top))
     d.text((x + 6, top + ph + 12), f"12:{minute % 60:02d}  ✓✓", fill=(120, 120, 120))
     d.rounded_rectangle((20, h - 80, w - 20, h - 30), 20, fill=(255, 255, 255))
+    return screen
+
+
+def doodle_wallpaper(seed: int, contrast: int = 15) -> Image.Image:
+    """A chat background: a soft gradient with hundreds of small circles and strokes a little darker."""
+    rng = np.random.default_rng(seed)
+    w, h = SCREEN_SIZE
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([150 + 40 * yy / h, 190 + 20 * xx / w, 130 + 30 * (xx + yy) / (w + h)], -1).astype(np.uint8)
+    screen = Image.fromarray(base)
+    d = ImageDraw.Draw(screen)
+    for _ in range(400):
+        x, y, size = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(8, 22))
+        colour = tuple(int(c) - contrast for c in base[y, x])
+        if rng.random() < 0.5:
+            d.ellipse((x, y, x + size, y + size), outline=colour, width=2)
+        else:
+            d.line((x, y, x + size, y + int(rng.integers(-size, size))), fill=colour, width=2)
     return screen
 
 

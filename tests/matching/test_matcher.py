@@ -178,6 +178,19 @@ def test_a_picture_proposed_only_by_what_a_screenshot_shows_is_verified_on_that_
         assert [c[0] for c in matcher._verified(s, {entry: proposal}, whole, shown, False)] == [entry]
 
 
+def test_a_screenshot_on_a_doodle_wallpaper_is_verified(tmp_path: Path, store: Store, settings: Settings) -> None:
+    names = ("astronaut", "coffee", "chelsea", "rocket")
+    entries = enrol(
+        store, settings, "her", "protected", [write(tmp_path / f"{n}.jpg", synthetic.sample(n)) for n in names]
+    )
+    shots = [
+        write(tmp_path / "q" / f"{n}.jpg", synthetic.chat_screenshot(synthetic.sample(n), 20, wallpaper=True), 80)
+        for n in names
+    ]
+    got = [[(m["bank_entry_id"], m["method"]) for m in r["matches"]] for r in lookup(store, settings, shots)]
+    assert got == [[(e, "verified")] for e in entries]
+
+
 def test_negative_banks_withhold_and_bank_option_limits(tmp_path: Path, store: Store, settings: Settings) -> None:
     astronaut, rocket = synthetic.sample("astronaut"), synthetic.sample("rocket")
     enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", astronaut)])

@@ -33,6 +33,33 @@ def test_the_photo_in_a_chat_screenshot_is_boxed(name: str) -> None:
     assert w * h <= 1.5 * pw * ph
 
 
+@pytest.mark.parametrize("contrast", [15, 40])
+def test_the_photo_on_a_doodle_wallpaper_is_boxed(contrast: int) -> None:
+    # Telegram's default chat background is faint line art: no row of the screen is flat.
+    picture = synthetic.sample("coffee")
+    screen = synthetic.chat_screenshot(picture, wallpaper=True)
+    wall = synthetic.doodle_wallpaper(10, contrast)
+    screen.paste(wall.crop((0, 600, 540, 1080)), (0, 600))  # the lower half at another contrast
+    shot = Image.open(io.BytesIO(synthetic.jpeg_bytes(screen, 80))).convert("RGB")
+    px, py = synthetic.SCREEN_PHOTO_AT
+    pw = synthetic.SCREEN_PHOTO_WIDTH
+    ph = picture.height * pw // picture.width
+    for framed in (False, True):
+        (box,) = embedded_pictures(shot, limit=1, framed=framed)
+        x, y, w, h = box
+        assert x <= px + 4 and y <= py + 4 and x + w >= px + pw - 4 and y + h >= py + ph - 4
+        assert w * h <= 1.8 * pw * ph
+
+
+def test_a_bare_wallpaper_or_a_photo_filling_the_screen_is_no_framed_picture() -> None:
+    # (A bare wallpaper may still give a loose box: that costs one more SSCD vector, never a match.)
+    for seed in range(5):
+        assert embedded_pictures(synthetic.doodle_wallpaper(seed), framed=True) == []
+    full = synthetic.doodle_wallpaper(3)
+    full.paste(synthetic.sample("gravel").resize((540, 1000)), (0, 80))
+    assert embedded_pictures(full) == []
+
+
 @pytest.mark.parametrize("name", ["astronaut", "coffee", "gravel"])
 def test_the_core_of_a_box_is_the_photo_without_bubble_or_time_stamp(name: str) -> None:
     picture = synthetic.sample(name)

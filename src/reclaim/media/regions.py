@@ -4,14 +4,17 @@ A screenshot embeds the victim's photo at a fraction of the frame, among flat in
 bubbles, header, input bar). Whole-image signals then see mostly interface: SSCD cosine to the original falls
 to 0.1-0.35 and PDQ is unrelated (bench/matching_quality.py, "screenshot in chat"). Messaging apps stack
 messages vertically with flat gaps between them, so the photo is the tall horizontal band of non-flat rows;
-its extent across the band gives the box. Signals of that box are then computed as well.
+its extent across the band gives the box. On a patterned wallpaper (no flat rows) the photo is the largest
+densely textured region instead. Signals of that box are then computed as well.
 
-Limits: a textured chat wallpaper leaves no flat rows (nothing is found, and the whole-image signals and
-keypoint verification still apply); two photos side by side in one band are returned as one box.
+Limits: a wallpaper as densely textured as a photo defeats both (the whole-image signals and keypoint
+verification still apply); two photos side by side in one band are returned as one box, and on a patterned
+wallpaper only the largest photo is found.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -40,6 +43,17 @@ CORE_MARGIN_PX = 4
 CORE_SHARE = 0.4
 CORE_MIN_AREA = 0.5
 
+# _on_wallpaper: a neighbourhood (DENSE_WINDOW px at WORK_SIDE) is dense when DENSE_SHARE of it is content;
+# the photo's region must fill DENSE_FILL of its box, and a pattern cover WALLPAPER_SHARE to MAX_WALLPAPER_SHARE
+# of the frame above, below and beside it. A
+# framed one keeps EDGE of the height clear above and below (the app's header and input bar).
+DENSE_WINDOW = 9
+DENSE_SHARE = 0.6
+DENSE_FILL = 0.3
+WALLPAPER_SHARE = 0.05
+MAX_WALLPAPER_SHARE = 0.45
+EDGE = 0.03
+
 Box = tuple[int, int, int, int]
 
 
@@ -55,6 +69,8 @@ def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES, framed: boo
     content = _content_mask(_rgb(image, WORK_SIDE))
     if content.size == 0 or content.mean() > MAX_CONTENT:
         return []
+    if (wall := _on_wallpaper(content, framed)) is not None:  # first: a pattern's rows would form bands
+        return [(round(wall[0] / f), round(wall[1] / f), round(wall[2] / f), round(wall[3] / f))]
     rows = content.mean(axis=1) > ROW_SHARE
     height, width = content.shape
     found: list[tuple[int, Box]] = []
@@ -73,6 +89,38 @@ def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES, framed: boo
         found.append((area, box))
     found.sort(key=lambda item: -item[0])
     return [box for _, box in found[:limit]]
+
+
+def _on_wallpaper(content: np.ndarray, framed: bool) -> Box | None:
+    """The photo on a patterned chat wallpaper (Telegram's default is faint line doodles), in mask pixels.
+
+    The pattern leaves no flat rows, so bands cannot frame the photo; but it is sparse line art, while a
+    photo is densely textured. The largest region where most of a neighbourhood is content is the photo,
+    provided a pattern surrounds it (else it is a photo on a plain background, which the bands handle).
+    """
+    height, width = content.shape
+    density = cv2.blur(content.astype(np.float32), (DENSE_WINDOW, DENSE_WINDOW))
+    dense = cv2.morphologyEx((density >= DENSE_SHARE).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, area = (int(v) for v in stats[k][:5])
+    if w < MIN_BAND_WIDTH * width or h < MIN_BAND_HEIGHT * height or w * h > MAX_BOX * width * height:
+        return None
+    if area < DENSE_FILL * w * h:
+        return None
+    if framed and (y < EDGE * height or y + h > (1 - EDGE) * height):
+        return None
+    # The pattern must be there above and below the photo (and beside it, unless the photo spans the
+    # width), and sparse: line art, not more photo.
+    around = [content[:y], content[y + h :]]
+    if w < (1 - 2 * EDGE) * width:
+        around.append(np.concatenate([content[y : y + h, :x], content[y : y + h, x + w :]], axis=1))
+    for part in around:
+        if part.size == 0 or not WALLPAPER_SHARE <= part.mean() <= MAX_WALLPAPER_SHARE:
+            return None
+    return (x, y, w, h)
 
 
 def picture_core(image: Image.Image, box: Box) -> Box:
