@@ -95,9 +95,10 @@ class _Proposal:
     # A picture the item shows inside a frame (a screenshot) came near the entry: worth verifying even
     # when the whole item is far from it.
     shown: bool = False
-    # The whole item came near (SSCD or PDQ within the proposal limits). When only a shown picture did, the
-    # entry is verified against that picture's keypoints alone: the frame around it (a chat's header, text
-    # and icons) is shared by every screenshot of one app and must not count towards a match.
+    # The whole item came near (SSCD within the larger of the bank's threshold and SSCD_PROPOSE, or PDQ within
+    # PDQ_PROPOSE). When only a shown picture did, the entry is verified against the shown pictures'
+    # keypoints alone: the frame around them (a chat's header, text and icons) is shared by every
+    # screenshot of one app and must not count towards a match.
     whole: bool = False
 
     def worth_verifying(self) -> bool:
@@ -316,12 +317,12 @@ class BankMatcher:
             (_Keypoints.name, image, (decoded.width, decoded.height)),
             *(
                 (SHOWN_KEYPOINTS, image.crop((x, y, x + w, y + h)), (round(w * sx), round(h * sy)))
-                for x, y, w, h in embedded_pictures(image, limit=1)
+                for x, y, w, h in embedded_pictures(image)  # every picture that got an SSCD vector
             ),
         ):
             value = keypoints_of(picture, QUERY_KEYPOINTS, size, QUERY_WORK_SIDE)
-            if value is not None:
-                variants[key] = (value, mirrored(value))
+            if value is not None:  # (picture, its mirror image) pairs: see _verified
+                variants[key] = (*variants.get(key, ()), value, mirrored(value))
         return replace(media, query_variants=variants)
 
     def candidates(self, session: Session, media: HashedMedia) -> list[Candidate]:
@@ -385,7 +386,8 @@ class BankMatcher:
         )
         for entry_id, ref in refs:
             p = proposals[entry_id]
-            query_kps = [*shown_kps] if p.shown and not p.whole else [*whole_kps, *shown_kps]
+            shown_only = p.shown and not p.whole and shown_kps  # (no box found here: fall back to the whole)
+            query_kps = [*shown_kps] if shown_only else [*whole_kps, *shown_kps]
             best: tuple[Verification, bool] | None = None
             for k, query in enumerate(query_kps):  # (picture, its mirror image) pairs: see enrich
                 result = verify(ref, query)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 
 from reclaim import banks, synthetic
@@ -22,7 +22,7 @@ from reclaim.pipeline import ingest
 from reclaim.review.queue import list_matches
 from reclaim.settings import Settings
 from reclaim.signals.hashing import hash_media
-from reclaim.signals.keypoints import QUERY_KEYPOINTS, QUERY_WORK_SIDE, keypoints_of
+from reclaim.signals.keypoints import QUERY_KEYPOINTS, QUERY_WORK_SIDE, keypoints_of, mirrored
 from reclaim.signals.sscd import decode as decode_sscd
 from reclaim.sources.folder import FolderSource
 from reclaim.store.db import Store
@@ -171,11 +171,24 @@ def test_a_picture_proposed_only_by_what_a_screenshot_shows_is_verified_on_that_
         proposal = _Proposal(sscd=0.8, shown=True)
         # Keypoints of the whole item that would verify (here: the original's own), and of the picture it
         # shows (here: an unrelated photo).
-        whole = (keypoints_of(original, QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or "",)
-        shown = (keypoints_of(synthetic.sample("coffee"), QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or "",)
+        own = keypoints_of(original, QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or ""
+        other = keypoints_of(synthetic.sample("coffee"), QUERY_KEYPOINTS, side=QUERY_WORK_SIDE) or ""
+        whole, shown = (own, mirrored(own)), (other, mirrored(other))
         assert [c[0] for c in matcher._verified(s, {entry: proposal}, whole, shown, False)] == []
         proposal.whole = True  # the whole item came near too: everything it shows counts
         assert [c[0] for c in matcher._verified(s, {entry: proposal}, whole, shown, False)] == [entry]
+
+
+def test_the_second_of_two_photos_in_a_screenshot_is_verified(tmp_path: Path, store: Store, settings: Settings) -> None:
+    (entry,) = enrol(store, settings, "her", "protected", [write(tmp_path / "her.jpg", synthetic.sample("chelsea"))])
+    screen = Image.new("RGB", (720, 1560), (18, 18, 20))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 720, 120), fill=(33, 33, 36))
+    screen.paste(synthetic.sample("coffee").resize((480, 320)), (200, 300))  # the larger photo: unrelated
+    screen.paste(synthetic.repaint(synthetic.sample("chelsea"), 0.3).resize((400, 266)), (30, 800))
+    draw.rounded_rectangle((20, 1480, 700, 1530), 20, fill=(44, 44, 48))
+    (r,) = lookup(store, settings, [write(tmp_path / "q" / "two.jpg", screen, 80)])
+    assert [(m["bank_entry_id"], m["method"]) for m in r["matches"]] == [(entry, "verified")]
 
 
 def test_a_screenshot_on_a_doodle_wallpaper_is_verified(tmp_path: Path, store: Store, settings: Settings) -> None:

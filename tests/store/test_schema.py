@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -39,10 +40,15 @@ def test_migrations_build_the_whole_schema_and_rerun_cleanly(db_url: str) -> Non
 
 def test_processes_opening_one_fresh_database_at_once_all_succeed(db_url: str) -> None:
     """The API, a monitor and a CLI command may first start together; none may fail on 'table already exists'."""
-    code = "import sys; from reclaim.store.db import Store, migrate; s = Store(sys.argv[1]); print(migrate(s.engine))"
+    # Each process imports first and then waits for one common start time, so that the migrations overlap.
+    code = (
+        "import sys, time; from reclaim.store.db import Store, migrate; s = Store(sys.argv[1]); "
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); print(migrate(s.engine))"
+    )
+    start = str(time.time() + 5)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, db_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", code, db_url, start], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         for _ in range(4)
     ]

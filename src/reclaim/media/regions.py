@@ -44,9 +44,9 @@ CORE_SHARE = 0.4
 CORE_MIN_AREA = 0.5
 
 # _on_wallpaper: a neighbourhood (DENSE_WINDOW px at WORK_SIDE) is dense when DENSE_SHARE of it is content;
-# the photo's region must fill DENSE_FILL of its box, and a pattern cover WALLPAPER_SHARE to MAX_WALLPAPER_SHARE
-# of the frame above, below and beside it. A
-# framed one keeps EDGE of the height clear above and below (the app's header and input bar).
+# the photo's region must fill DENSE_FILL of its box, and a pattern cover WALLPAPER_SHARE to
+# MAX_WALLPAPER_SHARE of the frame above, below and beside it (beside: unless the photo leaves less than EDGE
+# of the width on each side). A framed one keeps EDGE of the height clear above and below.
 DENSE_WINDOW = 9
 DENSE_SHARE = 0.6
 DENSE_FILL = 0.3
@@ -58,10 +58,12 @@ Box = tuple[int, int, int, int]
 
 
 def embedded_pictures(image: Image.Image, limit: int = MAX_PICTURES, framed: bool = False) -> list[Box]:
-    """Boxes (x, y, width, height, in the image's pixels) of the largest pictures framed by flat interface.
+    """Boxes (x, y, width, height, in the image's pixels) of the largest pictures shown among interface:
+    flat rows (bands), or a sparse wallpaper pattern around one densely textured picture.
 
-    `framed`: only pictures with interface (other content rows: a header, an input bar) both above and
-    below them, as a screen shows them; a photo with a flat sky or wall gets a box, but not that frame.
+    `framed`: only pictures with interface both above and below them, as a screen shows them (bands: other
+    content rows such as a header and an input bar; wallpaper: a margin of EDGE clear at the top and bottom);
+    a photo with a flat sky or wall gets a box, but not that frame.
     """
     if _mostly_content(image, GLANCE_SIDE):  # most photos stop here, on a thumbnail
         return []
@@ -136,13 +138,13 @@ def picture_core(image: Image.Image, box: Box) -> Box:
     if w < 3 or h < 3:
         return box
     content = _content_mask(_rgb(image.crop((x, y, x + w, y + h)), WORK_SIDE))
-    f = content.shape[1] / w
+    fx, fy = content.shape[1] / w, content.shape[0] / h
     rows = np.flatnonzero(content.mean(axis=1) >= CORE_SHARE)
     cols = np.flatnonzero(content.mean(axis=0) >= CORE_SHARE)
     if len(rows) == 0 or len(cols) == 0:
         return (x, y, w, h)
-    y0, y1 = round(rows[0] / f), round((rows[-1] + 1) / f)
-    x0, x1 = round(cols[0] / f), round((cols[-1] + 1) / f)
+    y0, y1 = round(rows[0] / fy), round((rows[-1] + 1) / fy)
+    x0, x1 = round(cols[0] / fx), round((cols[-1] + 1) / fx)
     if (x1 - x0) * (y1 - y0) < CORE_MIN_AREA * w * h:  # a smooth picture: keep it whole rather than guess
         return (x, y, w, h)
     return (x + x0, y + y0, x1 - x0, y1 - y0)

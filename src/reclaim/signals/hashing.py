@@ -98,7 +98,9 @@ def hash_for_enrolment(
     x, y, w, h = box = picture_core(image, boxes[0])
     buf = io.BytesIO()
     image.crop((x, y, x + w, y + h)).save(buf, "PNG")
-    shown = hash_media(buf.getvalue(), limits, "image", options)
+    # A lossless crop of a JPEG can be larger than the file itself, which already passed the limits.
+    crop_limits = replace(limits, max_bytes=max(limits.max_bytes, buf.tell()))
+    shown = hash_media(buf.getvalue(), crop_limits, "image", options)
     exact = {k: v for k, v in hashed.signals.items() if k in ("sha256", "md5")}
     others = {k: v for k, v in shown.signals.items() if k not in exact}
     return replace(hashed, signals={**exact, **others}, query_variants={}), box

@@ -95,6 +95,11 @@ def migrate(engine: Engine) -> str:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "heads")
     except OperationalError as exc:
+        if "locked" in str(exc.orig):
+            raise WorkspaceError(
+                f"the database '{_redact(str(engine.url))}' is busy: another Reclaim process is updating its "
+                "schema. Try again when it has finished."
+            ) from exc
         raise WorkspaceError(
             f"cannot reach or migrate the database '{_redact(str(engine.url))}': {exc.orig}. "
             "Check that the server is running and the URL is right."
