@@ -116,6 +116,14 @@ def test_bank_add_of_a_screenshot_says_it_enrolled_the_picture_shown(tmp_path: P
     run(home, "bank", "create", "again", "--kind", "protected")
     human = run(home, "bank", "add", "again", str(shot), columns=200).stdout
     assert "added the picture this screenshot shows" in human
+    # A broken file among screenshots: its own clear error, the others still enrolled.
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(shot.read_bytes()[:400])
+    run(home, "bank", "create", "mixed", "--kind", "protected")
+    bad, good = run_json(home, "bank", "add", "mixed", str(broken), str(shot))
+    assert bad["entry_id"] is None and "corrupt or truncated" in bad["error"] and good["shown_picture"] is not None
+    assert run_json(home, "bank", "show", "mixed")["entries"][0]["id"] == good["entry_id"]
+    assert len(run_json(home, "bank", "show", "mixed")["entries"]) == 1
     run(home, "bank", "create", "whole", "--kind", "protected")
     (forced,) = run_json(home, "bank", "add", "whole", "--whole", str(shot))
     assert forced["shown_picture"] is None and forced["signals"]["pdq"] != added["shot.png"]["signals"]["pdq"]

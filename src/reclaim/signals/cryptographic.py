@@ -10,7 +10,9 @@ from reclaim.signals.base import Computed, Content, SignalType
 from reclaim.signals.hexhash import canonical_hex
 
 
-class _ExactDigest(SignalType):
+class ExactDigest(SignalType):
+    """A digest of the file's bytes: identity of the file itself, whatever part of it other signals describe."""
+
     digest: ClassVar[str]
     hex_chars: ClassVar[int]
     media_types = frozenset({"image", "video"})
@@ -27,14 +29,14 @@ class _ExactDigest(SignalType):
         return 0.0 if a == b else float("inf")
 
 
-class Md5Signal(_ExactDigest):
+class Md5Signal(ExactDigest):
     name = "md5"
     digest = "md5"
     hex_chars = 32
     pytx_names: ClassVar[dict[MediaType, str]] = {"video": "video_md5"}
 
 
-class Sha256Signal(_ExactDigest):
+class Sha256Signal(ExactDigest):
     name = "sha256"
     digest = "sha256"
     hex_chars = 64

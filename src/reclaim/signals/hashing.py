@@ -14,6 +14,7 @@ from reclaim.media.video import decode_video
 from reclaim.model import HashedMedia, MediaType, SignalValue
 from reclaim.settings import Limits, SignalOptions
 from reclaim.signals.base import Content
+from reclaim.signals.cryptographic import ExactDigest
 from reclaim.signals.registry import SIGNAL_TYPES
 
 
@@ -85,22 +86,37 @@ def hash_for_enrolment(
     A victim may only have her photo as a screenshot of the chat it was posted in. Every screenshot of that
     app shares its header, bubbles and input bar, so whole-screenshot signals would match them all (PDQ
     distance 14 between two unrelated photos in one frame, bench/matching_quality.py). A screenshot framed
-    by interface above and below enrols the picture it shows (media/regions.picture_core); its own bytes
-    keep their SHA-256 and MD5, so an exact re-share still matches. `whole`: enrol the image as it is.
+    by interface above and below enrols the picture it shows (media/regions.picture_core); the file's own
+    digests are kept, so an exact re-share still matches. `whole`: enrol the image as it is.
     """
-    hashed = hash_media(data, limits, claimed, options)
-    if hashed.media_type != "image" or whole:
-        return hashed, None
-    image = decode_image(data, limits, fast=False).image
-    boxes = embedded_pictures(image, limit=1, framed=True)
+    if whole or media_type_of(data, claimed) != "image":
+        return hash_media(data, limits, claimed, options), None
+    draft = decode_image(data, limits)  # the PDQ draft: enough to see the screen's layout
+    boxes = embedded_pictures(draft.image, limit=1, framed=True)
     if not boxes:
-        return hashed, None
-    x, y, w, h = box = picture_core(image, boxes[0])
+        return hash_media(data, limits, claimed, options), None
+    image = decode_image(data, limits, fast=False).image  # the picture at full resolution
+    f = image.width / draft.image.width
+    bx, by, bw, bh = boxes[0]
+    x, y, w, h = box = picture_core(image, (round(bx * f), round(by * f), round(bw * f), round(bh * f)))
     buf = io.BytesIO()
     image.crop((x, y, x + w, y + h)).save(buf, "PNG")
     # A lossless crop of a JPEG can be larger than the file itself, which already passed the limits.
     crop_limits = replace(limits, max_bytes=max(limits.max_bytes, buf.tell()))
     shown = hash_media(buf.getvalue(), crop_limits, "image", options)
-    exact = {k: v for k, v in hashed.signals.items() if k in ("sha256", "md5")}
-    others = {k: v for k, v in shown.signals.items() if k not in exact}
-    return replace(hashed, signals={**exact, **others}, query_variants={}), box
+    content = Content(data=data, media_type="image")
+    digests = {t.name: t.compute(content).value for t in SIGNAL_TYPES if isinstance(t, ExactDigest)}
+    signals = {**shown.signals, **digests}
+    return (
+        replace(
+            shown,
+            sha256=signals["sha256"].value,
+            md5=signals["md5"].value,
+            size_bytes=len(data),
+            width=image.width,
+            height=image.height,
+            signals=signals,
+            query_variants={},
+        ),
+        box,
+    )
